@@ -1,0 +1,1 @@
+"""User and seller accounts: registration, sign-in, profile and saved addresses."""

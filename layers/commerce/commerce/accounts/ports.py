@@ -1,0 +1,70 @@
+"""What the accounts service needs from the outside world."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from commerce.accounts.model import Address, AuthTokens, UserProfile
+from commerce.identity import Role
+
+__all__ = ["IdentityProvider", "UserRepository"]
+
+
+class IdentityProvider(ABC):
+    """Credentials and group membership (Cognito in AWS and in the local cloud)."""
+
+    @abstractmethod
+    def sign_up(self, email: str, password: str, name: str) -> str:
+        """Create a confirmed user and return its subject id.
+
+        Raises ``Conflict(code="email_taken")`` or ``InvalidInput(code="invalid_password")``.
+        """
+
+    @abstractmethod
+    def add_to_group(self, user_id: str, role: Role) -> None: ...
+
+    @abstractmethod
+    def delete_user(self, user_id: str) -> None: ...
+
+    @abstractmethod
+    def sign_in(self, email: str, password: str) -> AuthTokens:
+        """Raises ``Unauthorized(code="invalid_credentials")``."""
+
+    @abstractmethod
+    def refresh(self, refresh_token: str) -> AuthTokens: ...
+
+    @abstractmethod
+    def set_attributes(self, user_id: str, attributes: dict[str, str]) -> None: ...
+
+
+class UserRepository(ABC):
+    @abstractmethod
+    def add(self, profile: UserProfile) -> None:
+        """Store a new profile; raises ``Conflict`` when the user id already has one."""
+
+    @abstractmethod
+    def get(self, user_id: str) -> UserProfile | None: ...
+
+    @abstractmethod
+    def save(self, profile: UserProfile, expected_version: int) -> None:
+        """Replace the profile's mutable fields if its version is still ``expected_version``."""
+
+    @abstractmethod
+    def list_addresses(self, user_id: str) -> list[Address]: ...
+
+    @abstractmethod
+    def add_address(self, user_id: str, address: Address, make_default: bool) -> None:
+        """Store the address and count it on the profile in one transaction (bounded by MAX_ADDRESSES)."""
+
+    @abstractmethod
+    def update_address(self, user_id: str, address: Address, make_default: bool) -> None: ...
+
+    @abstractmethod
+    def delete_address(self, user_id: str, address_id: str) -> None: ...
+
+    @abstractmethod
+    def get_address(self, user_id: str, address_id: str) -> Address | None: ...
+
+    def describe(self) -> dict[str, Any]:
+        return {}

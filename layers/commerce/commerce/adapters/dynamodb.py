@@ -1,0 +1,78 @@
+"""Small helpers shared by the DynamoDB repositories: item (de)serialisation, opaque
+cursors, and recognising a failed condition."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from commerce.errors import FieldError, InvalidInput
+
+__all__ = [
+    "condition_failed",
+    "decode_cursor",
+    "encode_cursor",
+    "from_item",
+    "to_item",
+    "transaction_cancel_reasons",
+]
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_item(values: dict[str, Any]) -> dict[str, Any]:
+    """Plain values -> DynamoDB attribute values; ``None`` fields are left out."""
+    return {key: _serializer.serialize(value) for key, value in values.items() if value is not None}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: _deserializer.deserialize(value) for key, value in item.items()}
+
+
+def condition_failed(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def transaction_cancel_reasons(error: ClientError) -> list[str]:
+    """The per-item reason codes of a cancelled transaction (``[]`` for any other error)."""
+    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return []
+    reasons = error.response.get("CancellationReasons") or []
+    if reasons:
+        return [str(reason.get("Code", "None")) for reason in reasons]
+    # Some SDK paths only carry the reasons in the message: "[ConditionalCheckFailed, None]".
+    message = error.response.get("Error", {}).get("Message", "")
+    start, end = message.rfind("["), message.rfind("]")
+    if start == -1 or end < start:
+        return []
+    return [part.strip() for part in message[start + 1 : end].split(",")]
+
+
+def encode_cursor(state: dict[str, Any]) -> str:
+    raw = json.dumps(state, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, expected_keys: set[str] | None = None) -> dict[str, Any]:
+    """Parse a cursor this service made; anything else is the caller's error, not ours."""
+    invalid = InvalidInput(
+        "The cursor is not one this API returned.",
+        code="invalid_cursor",
+        errors=[FieldError("query.cursor", "Not a cursor this API returned.", "invalid_cursor")],
+    )
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        state = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise invalid from None
+    if not isinstance(state, dict):
+        raise invalid
+    if expected_keys is not None and set(state) - expected_keys:
+        raise invalid
+    return state

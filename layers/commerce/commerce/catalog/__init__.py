@@ -1,0 +1,1 @@
+"""The catalogue: a category tree and the products sellers list in it."""

@@ -1,0 +1,46 @@
+"""Configuration from the environment, as one pydantic model read in one place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from commerce.errors import CommerceError
+
+__all__ = ["ConfigurationError", "Settings"]
+
+
+class ConfigurationError(CommerceError):
+    """A function was deployed without a setting it needs: an operator's error, never a client's."""
+
+    default_code = "misconfigured"
+
+
+class Settings(BaseModel):
+    """Every setting any function reads. Each function is given only the ones it needs in
+    template.yaml, so a missing one fails loudly through ``require``."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    region: str = Field(default="us-east-1", alias="AWS_REGION")
+    users_table: str | None = Field(default=None, alias="USERS_TABLE")
+    categories_table: str | None = Field(default=None, alias="CATEGORIES_TABLE")
+    products_table: str | None = Field(default=None, alias="PRODUCTS_TABLE")
+    user_pool_id: str | None = Field(default=None, alias="USER_POOL_ID")
+    user_pool_client_id: str | None = Field(default=None, alias="USER_POOL_CLIENT_ID")
+    max_body_bytes: int = Field(default=64 * 1024, alias="MAX_BODY_BYTES")
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        source = dict(os.environ if environ is None else environ)
+        if "AWS_REGION" not in source and "AWS_DEFAULT_REGION" in source:
+            source["AWS_REGION"] = source["AWS_DEFAULT_REGION"]
+        return cls.model_validate(source)
+
+    def require(self, name: str) -> str:
+        value = getattr(self, name)
+        if not value:
+            raise ConfigurationError(f"The setting {name} is missing from this function's environment.")
+        return str(value)

@@ -1,0 +1,223 @@
+"""The local cloud: one object that starts moto, creates the template's resources, binds
+functions to their handlers and answers HTTP requests the way API Gateway would."""
+
+from __future__ import annotations
+
+import json as jsonlib
+import os
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from localcloud import hooks
+from localcloud.authorizer import JwtAuthorizer
+from localcloud.gateway import GatewayResponse, HttpApiGateway
+from localcloud.intrinsics import Resolver
+from localcloud.provision import ACCOUNT_ID, Provisioned, create_table, provision
+from localcloud.runtime import FunctionRuntime, merge_environments
+from localcloud.scheduler import Schedule, Scheduler
+from localcloud.template import Template, load_template
+
+__all__ = ["DEFAULT_TEMPLATE", "LocalCloud", "LocalResponse"]
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TEMPLATE = ROOT / "template.yaml"
+
+_FAKE_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "localcloud",
+    "AWS_SECRET_ACCESS_KEY": "localcloud",
+    "AWS_SESSION_TOKEN": "localcloud",
+    "AWS_SECURITY_TOKEN": "localcloud",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_DEV": "false",
+}
+
+
+@dataclass
+class LocalResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return jsonlib.loads(self.body)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+
+class LocalCloud:
+    def __init__(
+        self, template_path: Path = DEFAULT_TEMPLATE, region: str = "us-east-1", stack: str = "commerce"
+    ) -> None:
+        self.template_path = template_path
+        self.region = region
+        self.stack = stack
+        self._mock: Any = None
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
+        self.template: Template
+        self.resources: Provisioned
+        self.functions: dict[str, FunctionRuntime] = {}
+        self.gateway: HttpApiGateway
+        self.scheduler: Scheduler
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> LocalCloud:
+        from moto import mock_aws
+
+        os.environ.update(_FAKE_ENVIRONMENT)
+        os.environ["AWS_DEFAULT_REGION"] = self.region
+        os.environ["AWS_REGION"] = self.region
+        os.environ.pop("AWS_PROFILE", None)
+        os.environ.pop("AWS_ENDPOINT_URL", None)
+        self._mock = mock_aws(config=hooks.MOTO_CONFIG)
+        self._mock.start()
+        hooks.install(self._dispatch)
+        self.template = load_template(self.template_path, self.region)
+        self.resources = provision(self.template, self.client, self.region, self.stack)
+        os.environ.update(merge_environments(self.resources.function_environments))
+        self._forget_built_dependencies()
+        for logical_id, spec in self.template.functions.items():
+            name = self.resources.refs[logical_id]
+            arn = self.resources.attributes[(logical_id, "Arn")]
+            self.functions[logical_id] = FunctionRuntime(spec, name, arn)
+        resolve = Resolver(self._ref, lambda logical_id, attr: self.resources.attributes[(logical_id, attr)])
+        authorizers = {}
+        for name, config in self.template.authorizers.items():
+            jwt = resolve(config.get("jwtConfiguration", {}))
+            authorizers[name] = JwtAuthorizer(
+                issuer=jwt["issuer"],
+                audience=list(jwt.get("audience", [])),
+                identity_source=str(config.get("identitySource", "$request.header.Authorization")),
+            )
+        self.gateway = HttpApiGateway(self.template.routes, authorizers, self.invoke, self.template.cors)
+        self.scheduler = Scheduler(
+            [
+                Schedule(logical_id, spec["expression"], lambda lid=logical_id: self.fire_schedule(lid))  # type: ignore[misc]
+                for logical_id, spec in self.resources.schedules.items()
+            ]
+        )
+        return self
+
+    def stop(self) -> None:
+        self.scheduler.stop()
+        hooks.uninstall()
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+
+    def __enter__(self) -> LocalCloud:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def _ref(self, name: str) -> Any:
+        pseudo = {"AWS::Region": self.region, "AWS::AccountId": ACCOUNT_ID, "AWS::Partition": "aws"}
+        return pseudo.get(name, self.resources.refs.get(name))
+
+    @staticmethod
+    def _forget_built_dependencies() -> None:
+        """Functions cache their settings and clients; the resources they point at just changed."""
+        try:
+            from commerce import bootstrap
+        except ImportError:  # a template without the commerce layer
+            return
+        bootstrap.reset()
+
+    # ------------------------------------------------------------------ AWS
+    def client(self, service: str) -> Any:
+        with self._clients_lock:
+            if service not in self._clients:
+                import boto3
+
+                self._clients[service] = boto3.session.Session().client(service, region_name=self.region)  # type: ignore[call-overload]
+            return self._clients[service]
+
+    def ref(self, logical_id: str) -> Any:
+        """The physical id a logical id became (table name, pool id, client id...)."""
+        return self.resources.refs[logical_id]
+
+    def reset(self) -> None:
+        """Empty every table and user pool between tests, keeping names and ids stable."""
+        self._forget_built_dependencies()
+        dynamodb = self.client("dynamodb")
+        for definition in self.resources.table_definitions.values():
+            dynamodb.delete_table(TableName=definition["create"]["TableName"])
+            create_table(dynamodb, definition["create"], definition["ttl"])
+        cognito = self.client("cognito-idp")
+        for logical_id, resource in self.template.resources.items():
+            if resource["Type"] != "AWS::Cognito::UserPool":
+                continue
+            pool_id = self.resources.refs[logical_id]
+            paginator = cognito.get_paginator("list_users")
+            for page in paginator.paginate(UserPoolId=pool_id):
+                for user in page["Users"]:
+                    cognito.admin_delete_user(UserPoolId=pool_id, Username=user["Username"])
+
+    # ------------------------------------------------------------------ functions
+    def _dispatch(self, function_name: str, event: Any) -> Any:
+        """moto's Lambda calls land here (Step Functions tasks, rules, event source mappings)."""
+        name = function_name.rsplit(":", 1)[-1] if function_name.startswith("arn:") else function_name
+        logical_id = self.resources.function_names.get(name, name)
+        return self.invoke(logical_id, event)
+
+    def invoke(self, logical_id: str, event: Any) -> Any:
+        return self.functions[logical_id].invoke(event)
+
+    def fire_schedule(self, logical_id: str) -> None:
+        """Deliver a scheduled rule's event to its targets now, as EventBridge would."""
+        spec = self.resources.schedules[logical_id]
+        event = {
+            "version": "0",
+            "id": os.urandom(16).hex(),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": ACCOUNT_ID,
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": self.region,
+            "resources": [self.resources.attributes[(logical_id, "Arn")]],
+            "detail": {},
+        }
+        for target in spec["targets"]:
+            payload = jsonlib.loads(target["Input"]) if "Input" in target else event
+            arn: str = target["Arn"]
+            if ":lambda:" in arn:
+                self._dispatch(arn, payload)
+            elif ":states:" in arn:
+                self.client("stepfunctions").start_execution(
+                    stateMachineArn=arn, name=f"schedule-{os.urandom(8).hex()}", input=jsonlib.dumps(payload)
+                )
+            else:
+                raise NotImplementedError(f"schedule target {arn} is not supported locally")
+
+    # ------------------------------------------------------------------ HTTP
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        body: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+        token: str | None = None,
+    ) -> LocalResponse:
+        """An HTTP request through the gateway without a socket: what tests use in-process."""
+        parts = urlsplit(path)
+        all_headers = {"host": "127.0.0.1", "user-agent": "localcloud-test"}
+        if json is not None:
+            body = jsonlib.dumps(json)
+            all_headers["content-type"] = "application/json"
+        if token is not None:
+            all_headers["authorization"] = f"Bearer {token}"
+        all_headers.update({k.lower(): v for k, v in (headers or {}).items()})
+        raw = body.encode() if isinstance(body, str) else (body or b"")
+        response: GatewayResponse = self.gateway.handle(
+            method, parts.path, parts.query, list(all_headers.items()), raw
+        )
+        return LocalResponse(response.status, {k: v for k, v in response.headers}, response.body)

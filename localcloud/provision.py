@@ -1,0 +1,306 @@
+"""Creates the translated template's resources in moto, in dependency order, through the
+same boto3 APIs CloudFormation would call, and remembers what each logical id became."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from graphlib import TopologicalSorter
+from typing import Any
+
+from localcloud.intrinsics import Resolver, references
+from localcloud.template import Template
+
+__all__ = ["ACCOUNT_ID", "Provisioned", "provision"]
+
+ACCOUNT_ID = "123456789012"
+_NO_VALUE = object()
+# Resource types that exist only for API Gateway or packaging; the local gateway serves them.
+_SERVED_LOCALLY = {
+    "AWS::ApiGatewayV2::Api",
+    "AWS::ApiGatewayV2::Stage",
+    "AWS::Lambda::Permission",
+    "AWS::Lambda::LayerVersion",
+}
+
+
+@dataclass
+class Provisioned:
+    """Physical ids and attributes by logical id, plus the calls that recreate tables."""
+
+    refs: dict[str, Any] = field(default_factory=dict)
+    attributes: dict[tuple[str, str], Any] = field(default_factory=dict)
+    table_definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    function_environments: dict[str, dict[str, str]] = field(default_factory=dict)
+    function_names: dict[str, str] = field(default_factory=dict)
+    schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _strip_no_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_no_value(v) for k, v in value.items() if v is not _NO_VALUE}
+    if isinstance(value, list):
+        return [_strip_no_value(v) for v in value if v is not _NO_VALUE]
+    return value
+
+
+def _placeholder_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "# localcloud runs the real handler from the source tree\n")
+    return buffer.getvalue()
+
+
+class _Provisioner:
+    def __init__(self, template: Template, clients: Callable[[str], Any], region: str, stack: str) -> None:
+        self.template = template
+        self.client = clients
+        self.region = region
+        self.stack = stack
+        self.out = Provisioned()
+        self.parameters = {
+            name: spec.get("Default") for name, spec in template.cfn.get("Parameters", {}).items()
+        }
+        self.resolve = Resolver(self._ref, self._get_att)
+
+    def _ref(self, name: str) -> Any:
+        pseudo = {
+            "AWS::Region": self.region,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackName": self.stack,
+            "AWS::StackId": f"arn:aws:cloudformation:{self.region}:{ACCOUNT_ID}:stack/{self.stack}/local",
+            "AWS::NoValue": _NO_VALUE,
+        }
+        if name in pseudo:
+            return pseudo[name]
+        if name in self.parameters:
+            return self.parameters[name]
+        if name not in self.out.refs:
+            raise KeyError(f"Ref to {name}, which was not created (unsupported type or a cycle)")
+        return self.out.refs[name]
+
+    def _get_att(self, logical_id: str, attribute: str) -> Any:
+        try:
+            return self.out.attributes[(logical_id, attribute)]
+        except KeyError:
+            raise KeyError(f"GetAtt {logical_id}.{attribute} is not known to localcloud") from None
+
+    def _name(self, logical_id: str) -> str:
+        return f"{self.stack}-{logical_id}"
+
+    def _arn(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{self.region}:{ACCOUNT_ID}:{resource}"
+
+    # ------------------------------------------------------------------ resource types
+    def dynamodb_table(self, logical_id: str, props: dict[str, Any]) -> None:
+        name = props.get("TableName", self._name(logical_id))
+        definition: dict[str, Any] = {
+            "TableName": name,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PROVISIONED"),
+        }
+        if definition["BillingMode"] == "PROVISIONED":
+            definition["ProvisionedThroughput"] = props.get(
+                "ProvisionedThroughput", {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+            )
+        for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+            if key in props:
+                definition[key] = props[key]
+        if "StreamSpecification" in props:
+            definition["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        ttl = props.get("TimeToLiveSpecification")
+        self.out.table_definitions[logical_id] = {"create": definition, "ttl": ttl}
+        description = create_table(self.client("dynamodb"), definition, ttl)
+        self.out.refs[logical_id] = name
+        self.out.attributes[(logical_id, "Arn")] = description["TableArn"]
+        if "LatestStreamArn" in description:
+            self.out.attributes[(logical_id, "StreamArn")] = description["LatestStreamArn"]
+
+    def cognito_user_pool(self, logical_id: str, props: dict[str, Any]) -> None:
+        params = {k: v for k, v in props.items() if k not in {"UserPoolName", "UserPoolTags"}}
+        pool = self.client("cognito-idp").create_user_pool(
+            PoolName=props.get("UserPoolName", self._name(logical_id)), **params
+        )["UserPool"]
+        self.out.refs[logical_id] = pool["Id"]
+        self.out.attributes[(logical_id, "Arn")] = pool["Arn"]
+        self.out.attributes[(logical_id, "ProviderURL")] = (
+            f"cognito-idp.{self.region}.amazonaws.com/{pool['Id']}"
+        )
+
+    def cognito_user_pool_client(self, logical_id: str, props: dict[str, Any]) -> None:
+        client = self.client("cognito-idp").create_user_pool_client(**props)["UserPoolClient"]
+        self.out.refs[logical_id] = client["ClientId"]
+
+    def cognito_user_pool_group(self, logical_id: str, props: dict[str, Any]) -> None:
+        self.client("cognito-idp").create_group(**props)
+        self.out.refs[logical_id] = props["GroupName"]
+
+    def iam_role(self, logical_id: str, props: dict[str, Any]) -> None:
+        iam = self.client("iam")
+        name = props.get("RoleName", self._name(logical_id))[:64]
+        role = iam.create_role(
+            RoleName=name,
+            AssumeRolePolicyDocument=json.dumps(props["AssumeRolePolicyDocument"]),
+            Path=props.get("Path", "/"),
+        )["Role"]
+        for policy in props.get("Policies", []):
+            document = {"Version": "2012-10-17", **policy["PolicyDocument"]}
+            iam.put_role_policy(
+                RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(document)
+            )
+        self.out.refs[logical_id] = name
+        self.out.attributes[(logical_id, "Arn")] = role["Arn"]
+
+    def lambda_function(self, logical_id: str, props: dict[str, Any]) -> None:
+        name = props.get("FunctionName", self._name(logical_id))
+        environment = {k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()}
+        function = self.client("lambda").create_function(
+            FunctionName=name,
+            Runtime=props.get("Runtime", "python3.11"),
+            Role=props["Role"],
+            Handler=props["Handler"],
+            Code={"ZipFile": _placeholder_zip()},
+            Timeout=int(props.get("Timeout", 3)),
+            MemorySize=int(props.get("MemorySize", 128)),
+            Environment={"Variables": environment},
+        )
+        self.out.refs[logical_id] = name
+        self.out.attributes[(logical_id, "Arn")] = function["FunctionArn"]
+        self.out.function_environments[logical_id] = environment
+        self.out.function_names[name] = logical_id
+
+    def sqs_queue(self, logical_id: str, props: dict[str, Any]) -> None:
+        sqs = self.client("sqs")
+        name = props.get("QueueName", self._name(logical_id))
+        attributes = {
+            key: json.dumps(value) if isinstance(value, dict) else str(value)
+            for key, value in props.items()
+            if key not in {"QueueName", "Tags"}
+        }
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        self.out.refs[logical_id] = url
+        self.out.attributes[(logical_id, "Arn")] = self._arn("sqs", name)
+        self.out.attributes[(logical_id, "QueueName")] = name
+        self.out.attributes[(logical_id, "QueueUrl")] = url
+
+    def events_bus(self, logical_id: str, props: dict[str, Any]) -> None:
+        bus = self.client("events").create_event_bus(Name=props["Name"])
+        self.out.refs[logical_id] = props["Name"]
+        self.out.attributes[(logical_id, "Arn")] = bus["EventBusArn"]
+        self.out.attributes[(logical_id, "Name")] = props["Name"]
+
+    def events_rule(self, logical_id: str, props: dict[str, Any]) -> None:
+        events = self.client("events")
+        name = props.get("Name", self._name(logical_id))[:64]
+        params: dict[str, Any] = {"Name": name, "State": props.get("State", "ENABLED")}
+        for key in ("ScheduleExpression", "EventBusName", "Description"):
+            if key in props:
+                params[key] = props[key]
+        if "EventPattern" in props:
+            params["EventPattern"] = json.dumps(props["EventPattern"])
+        arn = events.put_rule(**params)["RuleArn"]
+        targets = [
+            {k: (json.dumps(v) if k == "Input" and not isinstance(v, str) else v) for k, v in target.items()}
+            for target in props.get("Targets", [])
+        ]
+        if targets:
+            events.put_targets(Rule=name, EventBusName=props.get("EventBusName", "default"), Targets=targets)
+        if "ScheduleExpression" in props:
+            self.out.schedules[logical_id] = {
+                "name": name,
+                "expression": props["ScheduleExpression"],
+                "targets": targets,
+            }
+        self.out.refs[logical_id] = name
+        self.out.attributes[(logical_id, "Arn")] = arn
+
+    def state_machine(self, logical_id: str, props: dict[str, Any]) -> None:
+        definition = props.get("DefinitionString") or json.dumps(props.get("Definition"))
+        substitutions = props.get("DefinitionSubstitutions", {})
+        for key, value in substitutions.items():
+            definition = definition.replace("${" + key + "}", str(value))
+        name = props.get("StateMachineName", self._name(logical_id))
+        arn = self.client("stepfunctions").create_state_machine(
+            name=name,
+            definition=definition,
+            roleArn=props["RoleArn"],
+            type=props.get("StateMachineType", "STANDARD"),
+        )["stateMachineArn"]
+        self.out.refs[logical_id] = arn
+        self.out.attributes[(logical_id, "Arn")] = arn
+        self.out.attributes[(logical_id, "Name")] = name
+
+    def event_source_mapping(self, logical_id: str, props: dict[str, Any]) -> None:
+        params = {
+            k: v
+            for k, v in props.items()
+            if k in {"EventSourceArn", "FunctionName", "BatchSize", "StartingPosition", "Enabled"}
+        }
+        mapping = self.client("lambda").create_event_source_mapping(**params)
+        self.out.refs[logical_id] = mapping["UUID"]
+
+    def served_locally(self, logical_id: str, props: dict[str, Any]) -> None:
+        self.out.refs[logical_id] = f"local-{logical_id}"
+        self.out.attributes[(logical_id, "Arn")] = self._arn("lambda", f"layer:{logical_id}:1")
+        self.out.attributes[(logical_id, "ApiEndpoint")] = "http://127.0.0.1"
+
+    # ------------------------------------------------------------------ driver
+    def run(self) -> Provisioned:
+        handlers: dict[str, Callable[[str, dict[str, Any]], None]] = {
+            "AWS::DynamoDB::Table": self.dynamodb_table,
+            "AWS::Cognito::UserPool": self.cognito_user_pool,
+            "AWS::Cognito::UserPoolClient": self.cognito_user_pool_client,
+            "AWS::Cognito::UserPoolGroup": self.cognito_user_pool_group,
+            "AWS::IAM::Role": self.iam_role,
+            "AWS::Lambda::Function": self.lambda_function,
+            "AWS::SQS::Queue": self.sqs_queue,
+            "AWS::Events::EventBus": self.events_bus,
+            "AWS::Events::Rule": self.events_rule,
+            "AWS::StepFunctions::StateMachine": self.state_machine,
+            "AWS::Lambda::EventSourceMapping": self.event_source_mapping,
+            **{kind: self.served_locally for kind in _SERVED_LOCALLY},
+        }
+        resources = self.template.resources
+        unsupported = sorted({r["Type"] for r in resources.values()} - set(handlers))
+        if unsupported:
+            raise NotImplementedError(f"localcloud cannot create these resource types yet: {unsupported}")
+        graph = {
+            logical_id: references(resource.get("Properties", {})) & set(resources)
+            | set(
+                resource.get("DependsOn", [])
+                if isinstance(resource.get("DependsOn"), list)
+                else [resource["DependsOn"]]
+                if "DependsOn" in resource
+                else []
+            )
+            for logical_id, resource in resources.items()
+        }
+        for logical_id in TopologicalSorter(graph).static_order():
+            resource = resources[logical_id]
+            if resource["Type"] in _SERVED_LOCALLY:
+                handlers[resource["Type"]](logical_id, {})
+                continue
+            properties = _strip_no_value(self.resolve(resource.get("Properties", {})))
+            handlers[resource["Type"]](logical_id, properties)
+        return self.out
+
+
+def create_table(dynamodb: Any, definition: dict[str, Any], ttl: dict[str, Any] | None) -> dict[str, Any]:
+    description = dynamodb.create_table(**definition)["TableDescription"]
+    if ttl and ttl.get("Enabled"):
+        # moto's CloudFormation ignores TimeToLiveSpecification; the API call does not.
+        dynamodb.update_time_to_live(
+            TableName=definition["TableName"],
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
+        )
+    return dict(description)
+
+
+def provision(template: Template, clients: Callable[[str], Any], region: str, stack: str) -> Provisioned:
+    return _Provisioner(template, clients, region, stack).run()

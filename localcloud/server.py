@@ -1,0 +1,64 @@
+"""Serves the local gateway over real HTTP on 127.0.0.1 (standard library only)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from localcloud.gateway import MAX_PAYLOAD_BYTES, HttpApiGateway
+
+__all__ = ["make_server"]
+
+
+def make_server(gateway: HttpApiGateway, host: str, port: int, quiet: bool = False) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "localcloud"
+
+        def _serve(self) -> None:
+            started = time.perf_counter()
+            length = int(self.headers.get("content-length") or 0)
+            if length > MAX_PAYLOAD_BYTES:
+                self.send_response(413)
+                self.send_header("content-type", "application/json")
+                body = b'{"message":"Request Entity Too Large"}'
+                self.send_header("content-length", str(len(body)))
+                self.send_header("connection", "close")
+                self.end_headers()
+                self.wfile.write(body)
+                self.close_connection = True
+                return
+            body = self.rfile.read(length) if length else b""
+            parts = urlsplit(self.path)
+            response = gateway.handle(
+                self.command,
+                parts.path,
+                parts.query,
+                list(self.headers.items()),
+                body,
+                self.client_address[0],
+            )
+            self.send_response(response.status)
+            for key, value in response.headers:
+                if key.lower() not in {"content-length", "connection", "transfer-encoding"}:
+                    self.send_header(key, value)
+            self.send_header("content-length", str(len(response.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+            if not quiet:
+                elapsed = (time.perf_counter() - started) * 1000
+                sys.stdout.write(f"{self.command} {self.path} -> {response.status} ({elapsed:.1f} ms)\n")
+                sys.stdout.flush()
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve  # noqa: N815
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    return server
