@@ -16,8 +16,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	PORT=$(PORT) $(BIN)/python -m localcloud serve
 
+# The canaries start their own moto per test, so they run in a process of their own.
 test: $(STAMP) lint typecheck cfn-lint
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 -q tests/unit tests/integration tests/e2e
+	$(BIN)/python -m pytest -q tests/canary
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

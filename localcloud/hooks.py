@@ -27,7 +27,8 @@ directly in 5.2.5, which is patched anyway as a safety net), usually through ``L
 * Kinesis event source mappings, SNS ``lambda`` subscriptions, CloudWatch Logs subscription filters,
   S3 bucket notifications, Secrets Manager rotation;
 * Step Functions Task states, both the plain function ARN resource and ``arn:aws:states:::lambda:invoke``
-  (the parser backend calls ``lambda.invoke`` through boto3, which moto intercepts in-process);
+  (with ``execute_state_machine`` the parser backend runs executions in a worker thread and calls
+  ``lambda.invoke`` through boto3, which moto intercepts in-process; nothing in the parser needs a patch);
 * EventBridge rules with an EventPattern and a Lambda target (``Rule.send_to_targets`` wrapper below),
   also for replays and for S3 -> EventBridge notifications; Step Functions targets get ``StartExecution``.
 

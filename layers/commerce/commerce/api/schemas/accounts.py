@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StrictBool, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StringConstraints, model_validator
 
 from commerce.accounts.model import Address, AuthTokens, UserProfile
 from commerce.api.schemas.common import Name, RequestModel, ShortText
@@ -30,7 +30,11 @@ Email = Annotated[
 ]
 Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+[1-9][0-9]{6,14}$")]
-Country = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z]{2}$")]
+Country = Annotated[
+    str,
+    BeforeValidator(lambda value: value.strip().upper() if isinstance(value, str) else value),
+    StringConstraints(pattern=r"^[A-Z]{2}$"),
+]
 PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
 
 

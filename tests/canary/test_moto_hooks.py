@@ -9,6 +9,7 @@ import inspect
 import io
 import json
 import re
+import sys
 import threading
 import time
 import zipfile
@@ -513,9 +514,15 @@ def test_conditional_decrements_are_serialised_by_the_dynamodb_lock(dispatch: Re
             return False
         return True
 
-    # WHEN 60 conditional decrements race on 16 threads
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        outcomes = list(pool.map(decrement, range(60)))
+    # WHEN 60 conditional decrements race on 16 threads (switching threads as often as CPython allows, so
+    # that without the lock the check-then-set inside moto interleaves on every run)
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            outcomes = list(pool.map(decrement, range(60)))
+    finally:
+        sys.setswitchinterval(switch_interval)
     # THEN exactly 20 won and the stock never went negative
     assert outcomes.count(True) == 20
     item = dynamodb.get_item(TableName="stock", Key={"pk": {"S": "sku-1"}}, ConsistentRead=True)["Item"]
