@@ -109,7 +109,6 @@ def _timed(call: Callable[[], object], times: int, into: list[float]) -> None:
 
 def run(quick: bool = False) -> WarmRequestResult:
     from commerce import bootstrap
-
     from localcloud.cloud import LocalCloud
 
     warmup, blocks, per_block = (5, 3, 10) if quick else (50, 20, 25)

@@ -10,6 +10,7 @@ from typing import Annotated
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+
 from commerce.api.auth import principal
 from commerce.api.http import create_resolver, lambda_handler
 from commerce.api.schemas.catalog import (

@@ -14,6 +14,7 @@ from pathlib import Path
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
+
 from commerce.api.http import create_resolver, lambda_handler
 
 logger = Logger(service="gateway")

@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from support import Actor, register
 
 from localcloud import LocalCloud
+from support import Actor, register
 
 
 @pytest.fixture(scope="session")

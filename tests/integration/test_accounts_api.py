@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from commerce.accounts.model import MAX_ADDRESSES
-from support import PASSWORD, Actor
-
 from localcloud import LocalCloud
+from support import PASSWORD, Actor
 
 ADDRESS = {
     "full_name": "Ada Lovelace",

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from commerce.ids import new_id
-from support import Actor, new_product
 
+from commerce.ids import new_id
 from localcloud import LocalCloud
+from support import Actor, new_product
 
 Category = Callable[..., dict[str, Any]]
 

@@ -15,9 +15,9 @@ import moto.cognitoidp
 import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
-from support import Actor
 
 from localcloud import LocalCloud
+from support import Actor
 
 
 def _moto_private_key() -> RSAKey:

@@ -81,3 +81,16 @@ def test_reset_empties_data_but_keeps_resource_names(cloud: LocalCloud) -> None:
     cloud.reset()
     assert cloud.ref("ProductsTable") == table
     assert dynamodb.scan(TableName=cloud.ref("CategoriesTable"))["Count"] == 0
+
+
+def test_the_template_routes_and_the_handlers_routes_are_the_same_set(cloud: LocalCloud) -> None:
+    # GIVEN the routes API Gateway will serve (template) and those the functions dispatch (OpenAPI)
+    own_resources = {("GET", "/v1/openapi.json"), ("GET", "/v1/docs")}
+    declared = {(r.method, r.path) for r in cloud.template.routes if r.path != "$default"} - own_resources
+    documented = {
+        (method.upper(), path)
+        for path, operations in build_document()["paths"].items()
+        for method in operations
+    }
+    # THEN neither has a route the other lacks
+    assert declared == documented

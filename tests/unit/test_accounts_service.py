@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+
 from commerce.accounts.model import MAX_ADDRESSES, UserProfile
 from commerce.accounts.service import AccountService
 from commerce.errors import Conflict, DependencyFailure, InvalidInput, NotFound, Unauthorized
 from commerce.identity import Principal, Role
-
 from tests.unit.fakes import FakeIdentityProvider, FakeUserRepository, FixedClock, outage, principal
 
 PASSWORD = "correct horse battery"

@@ -3,9 +3,8 @@ does, every claim becomes a string."""
 
 from __future__ import annotations
 
-from localcloud.authorizer import flatten_claims
-
 from commerce.identity import Principal, Role
+from localcloud.authorizer import flatten_claims
 
 
 def test_lists_become_bracketed_space_separated_strings() -> None:

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from commerce.catalog.model import (
     MAX_CATEGORY_DEPTH,
     Category,

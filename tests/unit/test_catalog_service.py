@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+
 from commerce.catalog.model import MAX_CATEGORY_DEPTH, Category, Product, ProductStatus
 from commerce.catalog.service import CatalogService, NewProduct
 from commerce.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from commerce.identity import Principal, Role
 from commerce.money import Money
-
 from tests.unit.fakes import (
     FakeCategoryRepository,
     FakeMonotonic,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from commerce.errors import Forbidden, Unauthorized
 from commerce.identity import Principal, Role, parse_groups
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
 from commerce import ids
 from commerce.ids import ULID_PATTERN, is_ulid, new_id
 
@@ -74,7 +76,7 @@ def test_ids_sort_by_time(fresh_generator: None) -> None:
 def test_ids_made_in_the_same_millisecond_are_strictly_increasing(fresh_generator: None) -> None:
     burst = [new_id(now_ms=NOW_MS) for _ in range(1000)]
 
-    assert all(earlier < later for earlier, later in zip(burst, burst[1:], strict=False))
+    assert all(earlier < later for earlier, later in itertools.pairwise(burst))
     assert {timestamp_ms(ulid) for ulid in burst} == {NOW_MS}
 
 
@@ -96,7 +98,7 @@ def test_ids_stay_increasing_when_the_random_part_overflows(monkeypatch: pytest.
     # GIVEN the random part of the last id is already at its largest value
     monkeypatch.setattr(ids, "_last_ms", 0)
     monkeypatch.setattr(ids, "_last_random", 0)
-    monkeypatch.setattr(ids.os, "urandom", lambda size: b"\xff" * size)
+    monkeypatch.setattr("commerce.ids.os.urandom", lambda size: b"\xff" * size)
     first = new_id(now_ms=NOW_MS)
 
     # WHEN another id is made in the same millisecond

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from commerce.money import CURRENCY_EXPONENTS, Money, is_supported_currency
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from commerce.money import CURRENCY_EXPONENTS, Money, is_supported_currency
 
 amounts = st.integers(min_value=-(10**12), max_value=10**12)
 currencies = st.sampled_from(sorted(CURRENCY_EXPONENTS))

@@ -7,6 +7,8 @@ from http import HTTPStatus
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, ValidationError
+
 from commerce.api import problems
 from commerce.errors import (
     CommerceError,
@@ -64,7 +66,7 @@ def test_only_401_carries_a_www_authenticate_challenge() -> None:
     unauthorized = problems.from_error(Unauthorized("Token expired."))
     forbidden = problems.from_error(Forbidden("No."))
 
-    assert unauthorized.headers["WWW-Authenticate"].startswith("Bearer")
+    assert unauthorized.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
     assert "WWW-Authenticate" not in forbidden.headers
 
 
@@ -109,7 +111,7 @@ def test_a_body_that_is_not_json_is_a_400_malformed_json() -> None:
 
 
 def test_validation_errors_are_a_422_naming_every_field_by_dotted_path() -> None:
-    errors = [
+    errors: list[dict[str, Any]] = [
         {"type": "missing", "loc": ("body", "name"), "msg": "Field required"},
         {"type": "int_type", "loc": ("body", "price", "amount"), "msg": "Input should be a valid integer"},
         {"type": "string_too_long", "loc": ("body", "images", 0, "alt"), "msg": "Too long"},
@@ -129,3 +131,42 @@ def test_validation_errors_are_a_422_naming_every_field_by_dotted_path() -> None
     ]
     for field in ("body.name", "body.price.amount", "body.images.0.alt", "query.limit"):
         assert field in document["detail"]
+
+
+class _Price(BaseModel):
+    amount: int
+    currency: str
+
+
+class _Draft(BaseModel):
+    name: str
+    price: _Price
+
+
+def _pydantic_errors(raw: str) -> list[dict[str, Any]]:
+    """Pydantic's errors as Powertools passes them on: each location prefixed with ``body``."""
+    try:
+        _Draft.model_validate_json(raw)
+    except ValidationError as error:
+        return [{**e, "loc": ("body", *e["loc"])} for e in error.errors()]
+    raise AssertionError("expected a validation error")
+
+
+def test_pydantics_own_errors_are_mapped_field_by_field() -> None:
+    response = problems.from_validation_errors(
+        _pydantic_errors('{"price": {"amount": "ten", "currency": 1}}')
+    )
+
+    assert response.status_code == 422
+    assert sorted(e["field"] for e in body(response)["errors"]) == [
+        "body.name",
+        "body.price.amount",
+        "body.price.currency",
+    ]
+
+
+def test_pydantics_json_invalid_error_is_a_400() -> None:
+    response = problems.from_validation_errors(_pydantic_errors('{"name": '))
+
+    assert response.status_code == 400
+    assert body(response)["code"] == "malformed_json"

@@ -81,7 +81,14 @@ def test_a_monthly_cron_rolls_over_to_the_next_month() -> None:
 
 @pytest.mark.parametrize(
     "expression",
-    ["every 5 minutes", "rate(5 weeks)", "rate(five minutes)", "cron(0 3 * *)", "", "at(2025-01-01T00:00:00)"],
+    [
+        "every 5 minutes",
+        "rate(5 weeks)",
+        "rate(five minutes)",
+        "cron(0 3 * *)",
+        "",
+        "at(2025-01-01T00:00:00)",
+    ],
 )
 def test_an_unsupported_expression_is_a_value_error(expression: str) -> None:
     with pytest.raises(ValueError):
