@@ -44,6 +44,20 @@ boto3.client("dynamodb", region_name="us-east-1")
 print((time.perf_counter() - _start) * 1000)
 """
 
+#: The floor plus the HTTP framework every API function is built on (Powertools' validating
+#: resolver, which brings pydantic): shows how much of a ratio is ours and how much is theirs.
+_FRAMEWORK_FLOOR = """\
+import time
+_start = time.perf_counter()
+import boto3
+import aws_lambda_powertools
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+APIGatewayHttpResolver(enable_validation=True)
+boto3.client("dynamodb", region_name="us-east-1")
+print((time.perf_counter() - _start) * 1000)
+"""
+
 _HANDLER = """\
 import time
 _start = time.perf_counter()
@@ -70,6 +84,7 @@ class ColdImportResult:
     heaviest: list[HeavyImport]
     extra_modules: int
     extra_self_ms: float
+    framework_ms: list[float]
 
     @property
     def floor_median(self) -> float:
@@ -155,6 +170,7 @@ def run(quick: bool = False, repeat: int | None = None) -> ColdImportResult:
         _time(_HANDLER, folder, env)
 
     floor: list[float] = []
+    framework: list[float] = []
     handlers: dict[str, list[float]] = {service: [] for service in SERVICES}
     for round_ in range(repeat):
         # Rotate the handler order so no service always runs right after the floor.
@@ -162,11 +178,12 @@ def run(quick: bool = False, repeat: int | None = None) -> ColdImportResult:
         for service in order:
             floor.append(_time(_FLOOR, floor_cwd, env))
             handlers[service].append(_time(_HANDLER, folders[service], env))
+        framework.append(_time(_FRAMEWORK_FLOOR, floor_cwd, env))
 
     floor_profile = _child(_FLOOR, floor_cwd, env, "-X", "importtime").stderr
     handler_profile = _child(_HANDLER, folders[PROFILED_SERVICE], env, "-X", "importtime").stderr
     heaviest, count, extra_self = _heaviest_beyond(floor_profile, handler_profile, top=10)
-    return ColdImportResult(repeat, floor, handlers, heaviest, count, extra_self)
+    return ColdImportResult(repeat, floor, handlers, heaviest, count, extra_self, framework)
 
 
 def report(result: ColdImportResult) -> None:
@@ -178,6 +195,15 @@ def report(result: ColdImportResult) -> None:
         print(
             f"  {service + ' handler + client':<38} {result.median(service):9.1f} ms"
             f"   ratio {ratio:5.2f}  {verdict}"
+        )
+    framework = statistics.median(result.framework_ms)
+    print(
+        f"  {'floor + Powertools validating resolver':<38} {framework:9.1f} ms"
+        f"   ratio {framework / result.floor_median:5.2f}  (the HTTP framework alone)"
+    )
+    for service in SERVICES:
+        print(
+            f"  {service + ' over that framework floor':<38} {'':9} {'':3}   ratio {result.median(service) / framework:5.2f}"
         )
     print(
         f"\n  {PROFILED_SERVICE} handler imports {result.extra_modules} modules beyond the floor's,"

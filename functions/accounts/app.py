@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
@@ -30,7 +30,6 @@ from commerce.bootstrap import account_service
 from commerce.identity import Role
 
 logger = Logger(service="accounts")
-tracer = Tracer(service="accounts")
 app = create_resolver(logger)
 
 AddressId = Annotated[str, Path(min_length=26, max_length=26)]
@@ -104,4 +103,4 @@ def delete_address(address_id: AddressId) -> Response[None]:
     return Response(status_code=204, body=None)
 
 
-handler = lambda_handler(app, logger, tracer)
+handler = lambda_handler(app, logger)

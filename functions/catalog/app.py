@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 
@@ -29,7 +29,6 @@ from commerce.bootstrap import catalog_service
 from commerce.ids import ULID_PATTERN
 
 logger = Logger(service="catalog")
-tracer = Tracer(service="catalog")
 app = create_resolver(logger)
 
 CategoryId = Annotated[str, Path(pattern=ULID_PATTERN)]
@@ -148,4 +147,4 @@ def archive_product(product_id: ProductId) -> Response[None]:
     return Response(status_code=204, body=None)
 
 
-handler = lambda_handler(app, logger, tracer)
+handler = lambda_handler(app, logger)

@@ -11,18 +11,15 @@ import json
 from functools import cache
 from pathlib import Path
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
 
 from commerce.api.http import create_resolver, lambda_handler
 
 logger = Logger(service="gateway")
-tracer = Tracer(service="gateway")
 app = create_resolver(logger)
 
 _DOCUMENT = Path(__file__).with_name("openapi.json")
-_SWAGGER_ASSETS = Path(generate_swagger_html.__code__.co_filename).parent
 
 
 @cache
@@ -32,9 +29,13 @@ def _document() -> str:
 
 @cache
 def _swagger_page() -> str:
+    # Imported here: its pydantic models cost ~150 ms, paid only by the first /v1/docs.
+    from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
+
+    assets = Path(generate_swagger_html.__code__.co_filename).parent
     spec = json.dumps(json.loads(_document())).replace("</", "<\\/")
-    js = (_SWAGGER_ASSETS / "swagger-ui-bundle.min.js").read_text(encoding="utf-8")
-    css = (_SWAGGER_ASSETS / "swagger-ui.min.css").read_text(encoding="utf-8")
+    js = (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8")
+    css = (assets / "swagger-ui.min.css").read_text(encoding="utf-8")
     return generate_swagger_html(spec, js, css, "", None, persist_authorization=True)
 
 
@@ -58,4 +59,4 @@ def swagger_ui() -> Response[str]:
     )
 
 
-handler = lambda_handler(app, logger, tracer)
+handler = lambda_handler(app, logger)

@@ -43,9 +43,9 @@ def base_url() -> Iterator[str]:
                     f"the stack exited early:\n{process.stdout.read() if process.stdout else ''}"
                 )
             try:
-                if requests.get(f"{url}/v1/openapi.json", timeout=2).status_code == 200:
+                if requests.get(f"{url}/v1/openapi.json", timeout=15).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("the stack did not start within 120 s")

@@ -6,10 +6,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from support import Actor, new_product
-
 from commerce.accounts.model import MAX_ADDRESSES
 from localcloud import LocalCloud
+from support import Actor, new_product
 
 
 def test_concurrent_updates_from_the_same_version_let_exactly_one_win(

@@ -17,8 +17,8 @@ _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 ULID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 _ULID_RE = re.compile(ULID_PATTERN)
 _lock = threading.Lock()
-_last_ms = 0
-_last_random = 0
+_last = 0
+_RANDOM_BITS = 80
 
 
 def _encode(value: int) -> str:
@@ -30,16 +30,16 @@ def _encode(value: int) -> str:
 
 
 def new_id(now_ms: int | None = None) -> str:
-    global _last_ms, _last_random
+    """Within one millisecond (or if the clock steps back) the previous id plus one, so an
+    overflowing random part carries into the timestamp instead of wrapping."""
+    global _last
     ms = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+    candidate = (ms << _RANDOM_BITS) | int.from_bytes(os.urandom(10), "big")
     with _lock:
-        if ms <= _last_ms:
-            ms = _last_ms
-            random_part = (_last_random + 1) & ((1 << 80) - 1)
-        else:
-            random_part = int.from_bytes(os.urandom(10), "big")
-        _last_ms, _last_random = ms, random_part
-    return _encode((ms << 80) | random_part)
+        if ms <= _last >> _RANDOM_BITS:
+            candidate = _last + 1
+        _last = candidate
+    return _encode(candidate)
 
 
 def is_ulid(value: str) -> bool:

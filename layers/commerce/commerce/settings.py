@@ -31,6 +31,12 @@ class Settings(BaseModel):
     user_pool_id: str | None = Field(default=None, alias="USER_POOL_ID")
     user_pool_client_id: str | None = Field(default=None, alias="USER_POOL_CLIENT_ID")
     max_body_bytes: int = Field(default=64 * 1024, alias="MAX_BODY_BYTES")
+    trace_disabled: bool = Field(default=True, alias="POWERTOOLS_TRACE_DISABLED")
+
+    @property
+    def detailed_tracing(self) -> bool:
+        """X-Ray subsegments for every AWS call (Powertools Tracer); off unless asked for."""
+        return not self.trace_disabled
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -69,7 +69,7 @@ def decode_cursor(cursor: str, expected_keys: set[str] | None = None) -> dict[st
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         state = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         raise invalid from None
     if not isinstance(state, dict):
         raise invalid

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, cast
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -72,12 +72,20 @@ def _body_size(event: dict[str, Any]) -> int:
     return len(body.encode("utf-8", "surrogatepass"))
 
 
-def lambda_handler(app: APIGatewayHttpResolver, logger: Logger, tracer: Tracer) -> LambdaHandler:
+def _traced(handler: LambdaHandler) -> LambdaHandler:
+    """X-Ray subsegments cost ~200 ms of cold start (the SDK builds its own botocore client),
+    so the SDK is only imported when tracing is switched on (``POWERTOOLS_TRACE_DISABLED``)."""
+    if not settings().detailed_tracing:
+        return handler
+    from aws_lambda_powertools import Tracer
+
+    return cast(LambdaHandler, Tracer().capture_lambda_handler(handler, capture_response=False))
+
+
+def lambda_handler(app: APIGatewayHttpResolver, logger: Logger) -> LambdaHandler:
     """The function's entry point: rejects oversized bodies before parsing, then routes."""
 
-    @logger.inject_lambda_context(clear_state=True)
-    @tracer.capture_lambda_handler(capture_response=False)
-    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    def route(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         limit = settings().max_body_bytes
         if _body_size(event) > limit:
             too_large = problems.problem(
@@ -95,5 +103,13 @@ def lambda_handler(app: APIGatewayHttpResolver, logger: Logger, tracer: Tracer) 
                 "isBase64Encoded": False,
             }
         return app.resolve(event, context)
+
+    traced: list[LambdaHandler] = []
+
+    @logger.inject_lambda_context(clear_state=True)
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if not traced:
+            traced.append(_traced(route))
+        return traced[0](event, context)
 
     return cast(LambdaHandler, handler)

@@ -31,8 +31,12 @@ MAX_CATEGORY_DEPTH = 4
 
 def slugify(text: str) -> str:
     """``"Home & Kitchen"`` -> ``"home-kitchen"``: ASCII, lower case, hyphen separated."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    # Accents fold away ("é" -> "e"); any other non-ASCII character separates words ("Rock—Pop").
+    kept = "".join(
+        char if char.isascii() else ("" if unicodedata.combining(char) else "-") for char in decomposed
+    )
+    return re.sub(r"[^a-z0-9]+", "-", kept).strip("-")
 
 
 class ProductStatus(StrEnum):

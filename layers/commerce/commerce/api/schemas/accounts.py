@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StringConstraints, model_validator
+from pydantic import BeforeValidator, Field, StrictBool, StringConstraints, model_validator
 
 from commerce.accounts.model import Address, AuthTokens, UserProfile
-from commerce.api.schemas.common import Name, RequestModel, ShortText
+from commerce.api.schemas.common import Name, RequestModel, Schema, ShortText
 
 __all__ = [
     "AddressCreate",
@@ -47,7 +47,7 @@ class RegisterRequest(RequestModel):
     account_type: Literal["customer", "seller"] = "customer"
 
 
-class Registered(BaseModel):
+class Registered(Schema):
     user_id: str
 
 
@@ -60,7 +60,7 @@ class RefreshRequest(RequestModel):
     refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
 
 
-class TokensOut(BaseModel):
+class TokensOut(Schema):
     access_token: str
     id_token: str
     refresh_token: str | None
@@ -77,7 +77,7 @@ class TokensOut(BaseModel):
         )
 
 
-class ProfileOut(BaseModel):
+class ProfileOut(Schema):
     user_id: str
     email: str
     name: str
@@ -164,7 +164,7 @@ class AddressPatch(RequestModel):
         return {name: getattr(self, name) for name in self.model_fields_set if name != "default"}
 
 
-class AddressOut(BaseModel):
+class AddressOut(Schema):
     address_id: str
     full_name: str
     line1: str
@@ -192,5 +192,5 @@ class AddressOut(BaseModel):
         )
 
 
-class AddressList(BaseModel):
+class AddressList(Schema):
     items: list[AddressOut]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
-from commerce.api.schemas.common import LongText, MoneyModel, Name, RequestModel, ShortText
+from commerce.api.schemas.common import LongText, MoneyModel, Name, RequestModel, Schema, ShortText
 from commerce.catalog.model import Category, CategoryNode, Product, ProductImage
 from commerce.catalog.service import NewProduct
 from commerce.ids import ULID_PATTERN
@@ -44,7 +44,7 @@ class CategoryPatch(RequestModel):
     name: ShortText
 
 
-class CategoryOut(BaseModel):
+class CategoryOut(Schema):
     category_id: str
     name: str
     slug: str
@@ -69,7 +69,7 @@ class CategoryNodeOut(CategoryOut):
         return cls(**base.model_dump(), children=[cls.of_node(child) for child in node.children])
 
 
-class CategoryTreeOut(BaseModel):
+class CategoryTreeOut(Schema):
     items: list[CategoryNodeOut]
 
 
@@ -143,12 +143,12 @@ class ProductPatch(RequestModel):
         return changes
 
 
-class RatingOut(BaseModel):
+class RatingOut(Schema):
     average: float | None
     count: int
 
 
-class ProductOut(BaseModel):
+class ProductOut(Schema):
     product_id: str
     seller_id: str
     name: str
@@ -180,6 +180,6 @@ class ProductOut(BaseModel):
         )
 
 
-class ProductPage(BaseModel):
+class ProductPage(Schema):
     items: list[ProductOut]
     next_cursor: str | None

@@ -22,10 +22,17 @@ __all__ = [
 T = TypeVar("T")
 
 
-class RequestModel(BaseModel):
+class Schema(BaseModel):
+    """Base of every API model. Validators are built on first use, not at import, so a cold
+    start pays only for the models its first request touches."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class RequestModel(Schema):
     """Requests reject unknown fields, so a typo is a 422 and not silently ignored."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 def _supported(code: str) -> str:
@@ -42,10 +49,10 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
 
 
-class MoneyModel(BaseModel):
+class MoneyModel(Schema):
     """An amount in integer minor units (cents) and its ISO 4217 currency."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     amount: StrictInt = Field(ge=0, le=MAX_AMOUNT, examples=[1999])
     currency: Currency = Field(examples=["USD"])
@@ -58,18 +65,18 @@ class MoneyModel(BaseModel):
         return cls(amount=money.amount, currency=money.currency)
 
 
-class PageModel(BaseModel, Generic[T]):
+class PageModel(Schema, Generic[T]):
     items: list[T]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 
 
-class FieldProblem(BaseModel):
+class FieldProblem(Schema):
     field: str
     message: str
     type: str
 
 
-class Problem(BaseModel):
+class Problem(Schema):
     """RFC 9457 problem details; `code` is the stable thing to branch on."""
 
     type: str
