@@ -40,6 +40,8 @@ def next_fire_time(expression: str, after: datetime) -> datetime:
     rate = _RATE.match(expression.strip())
     if rate:
         amount, unit = int(rate.group(1)), rate.group(2).rstrip("s")
+        if amount < 1:
+            raise ValueError(f"a rate must be at least 1: {expression!r}")
         return (
             after
             + {

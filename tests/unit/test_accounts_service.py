@@ -266,3 +266,20 @@ def test_an_address_cannot_be_added_without_a_profile(world: World) -> None:
         world.service.add_address(principal("ghost", Role.CUSTOMER), address_fields(), make_default=False)
 
     assert raised.value.code == "profile_not_found"
+
+
+def test_a_failing_undo_does_not_hide_why_registration_failed(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the group assignment fails AND so does deleting the half-made user
+    world.identity.fail_on_add_to_group = outage()
+
+    def broken_delete(user_id: str) -> None:
+        raise RuntimeError("identity provider unreachable")
+
+    monkeypatch.setattr(world.identity, "delete_user", broken_delete)
+
+    # WHEN someone registers THEN the original failure propagates, carrying a note about the undo
+    with pytest.raises(DependencyFailure) as raised:
+        register(world)
+    assert any("unreachable" in note for note in raised.value.__notes__)

@@ -93,3 +93,8 @@ def test_a_monthly_cron_rolls_over_to_the_next_month() -> None:
 def test_an_unsupported_expression_is_a_value_error(expression: str) -> None:
     with pytest.raises(ValueError):
         next_fire_time(expression, WEDNESDAY)
+
+
+def test_a_rate_of_zero_is_rejected_rather_than_firing_continuously() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        next_fire_time("rate(0 minutes)", datetime(2026, 12, 1, tzinfo=UTC))

@@ -42,8 +42,12 @@ class AccountService:
         try:
             self.identity.add_to_group(user_id, account_type)
             self.users.add(profile)
-        except Exception:
-            self.identity.delete_user(user_id)
+        except Exception as failure:
+            # Any failure undoes the sign-up, then propagates; a failing undo must not hide it.
+            try:
+                self.identity.delete_user(user_id)
+            except Exception as undo:  # noqa: BLE001 - recorded on the original error, not swallowed
+                failure.add_note(f"undoing the sign-up of {user_id} failed too: {undo!r}")
             raise
         return profile
 
