@@ -26,6 +26,7 @@ from commerce.api.schemas.catalog import (
     ProductPatch,
 )
 from commerce.bootstrap import catalog_service
+from commerce.catalog.model import Product
 from commerce.ids import ULID_PATTERN
 
 logger = Logger(service="catalog")
@@ -38,6 +39,13 @@ JSON = content_types.APPLICATION_JSON
 
 def _etag(version: int) -> str:
     return f'"{version}"'
+
+
+def _product_reply(product: Product, status: int = 200, created: bool = False) -> Response[ProductOut]:
+    headers = {"ETag": _etag(product.version)}
+    if created:
+        headers["Location"] = f"/v1/products/{product.product_id}"
+    return Response(status_code=status, content_type=JSON, body=ProductOut.of(product), headers=headers)
 
 
 def _if_match_version(if_match: str | None) -> int | None:
@@ -104,23 +112,13 @@ def list_products(
 
 @app.get("/v1/products/<product_id>", tags=["catalog"], summary="One product")
 def get_product(product_id: ProductId) -> Response[ProductOut]:
-    product = catalog_service().product(product_id)
-    return Response(
-        status_code=200,
-        content_type=JSON,
-        body=ProductOut.of(product),
-        headers={"ETag": _etag(product.version)},
-    )
+    return _product_reply(catalog_service().product(product_id))
 
 
 @app.post("/v1/products", tags=["catalog"], summary="List a new product (seller or admin)")
 def create_product(request: ProductCreate) -> Response[ProductOut]:
-    product = catalog_service().create_product(principal(app), request.to_domain())
-    return Response(
-        status_code=201,
-        content_type=JSON,
-        body=ProductOut.of(product),
-        headers={"Location": f"/v1/products/{product.product_id}", "ETag": _etag(product.version)},
+    return _product_reply(
+        catalog_service().create_product(principal(app), request.to_domain()), 201, created=True
     )
 
 
@@ -130,14 +128,10 @@ def update_product(
     patch: ProductPatch,
     if_match: Annotated[str | None, Header(alias="if-match")] = None,
 ) -> Response[ProductOut]:
-    product = catalog_service().update_product(
-        principal(app), product_id, patch.changes(), _if_match_version(if_match)
-    )
-    return Response(
-        status_code=200,
-        content_type=JSON,
-        body=ProductOut.of(product),
-        headers={"ETag": _etag(product.version)},
+    return _product_reply(
+        catalog_service().update_product(
+            principal(app), product_id, patch.changes(), _if_match_version(if_match)
+        )
     )
 
 

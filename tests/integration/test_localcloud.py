@@ -94,3 +94,21 @@ def test_the_template_routes_and_the_handlers_routes_are_the_same_set(cloud: Loc
     }
     # THEN neither has a route the other lacks
     assert declared == documented
+
+
+def test_seeding_demo_data_twice_changes_nothing(cloud: LocalCloud) -> None:
+    from localcloud.seed import seed
+
+    def counts() -> tuple[int, int, int]:
+        dynamodb = cloud.client("dynamodb")
+        tables = ("ProductsTable", "CategoriesTable", "UsersTable")
+        return tuple(  # type: ignore[return-value]
+            dynamodb.scan(TableName=cloud.ref(t), Select="COUNT")["Count"] for t in tables
+        )
+
+    first = seed(cloud)
+    after_first = counts()
+    seed(cloud)
+    assert counts() == after_first
+    assert first.products >= 200
+    assert after_first[0] == first.products

@@ -11,13 +11,14 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from commerce.errors import FieldError, InvalidInput
+from commerce.errors import FieldError, InvalidInput, PreconditionFailed
 
 __all__ = [
     "condition_failed",
     "decode_cursor",
     "encode_cursor",
     "from_item",
+    "put_if_version",
     "to_item",
     "transaction_cancel_reasons",
 ]
@@ -37,6 +38,23 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
 
 def condition_failed(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def put_if_version(client: Any, table: str, item: dict[str, Any], expected_version: int, what: str) -> None:
+    """Optimistic concurrency: replace ``item`` only while the stored ``version`` is still the one read."""
+    try:
+        client.put_item(
+            TableName=table,
+            Item=item,
+            ConditionExpression="version = :expected",
+            ExpressionAttributeValues={":expected": {"N": str(expected_version)}},
+        )
+    except ClientError as error:
+        if condition_failed(error):
+            raise PreconditionFailed(
+                f"The {what} changed at the same time; read it again.", code="version_conflict"
+            ) from None
+        raise
 
 
 def transaction_cancel_reasons(error: ClientError) -> list[str]:

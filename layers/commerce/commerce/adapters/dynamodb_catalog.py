@@ -17,17 +17,17 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from commerce.adapters.dynamodb import (
-    condition_failed,
     decode_cursor,
     encode_cursor,
     from_item,
+    put_if_version,
     to_item,
     transaction_cancel_reasons,
 )
 from commerce.catalog.model import Category, Product, ProductImage, ProductStatus
 from commerce.catalog.ports import CategoryRepository, Page, ProductQuery, ProductRepository
 from commerce.clock import isoformat
-from commerce.errors import Conflict, FieldError, InvalidInput, NotFound, PreconditionFailed
+from commerce.errors import Conflict, FieldError, InvalidInput, NotFound
 from commerce.ids import is_ulid
 from commerce.money import Money
 
@@ -107,19 +107,7 @@ class DynamoDBProductRepository(ProductRepository):
         return _product(response["Item"]) if "Item" in response else None
 
     def save(self, product: Product, expected_version: int) -> None:
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=_product_item(product),
-                ConditionExpression="version = :expected",
-                ExpressionAttributeValues={":expected": {"N": str(expected_version)}},
-            )
-        except ClientError as error:
-            if condition_failed(error):
-                raise PreconditionFailed(
-                    "The product changed at the same time; read it again.", code="version_conflict"
-                ) from None
-            raise
+        put_if_version(self._client, self._table, _product_item(product), expected_version, "product")
 
     def has_active_in_category(self, category_id: str) -> bool:
         response = self._client.query(
@@ -358,19 +346,7 @@ class DynamoDBCategoryRepository(CategoryRepository):
             raise
 
     def save(self, category: Category, expected_version: int) -> None:
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=_category_item(category),
-                ConditionExpression="version = :expected",
-                ExpressionAttributeValues={":expected": {"N": str(expected_version)}},
-            )
-        except ClientError as error:
-            if condition_failed(error):
-                raise PreconditionFailed(
-                    "The category changed at the same time; read it again.", code="version_conflict"
-                ) from None
-            raise
+        put_if_version(self._client, self._table, _category_item(category), expected_version, "category")
 
     def delete(self, category: Category) -> None:
         try:
