@@ -11,9 +11,20 @@ from commerce.settings import Settings
 
 if TYPE_CHECKING:
     from commerce.accounts.service import AccountService
+    from commerce.carts.service import CartService
     from commerce.catalog.service import CatalogService
+    from commerce.inventory.events import StockEventPublisher
+    from commerce.inventory.service import InventoryService
 
-__all__ = ["account_service", "catalog_service", "reset", "settings"]
+__all__ = [
+    "account_service",
+    "cart_service",
+    "catalog_service",
+    "inventory_service",
+    "reset",
+    "settings",
+    "stock_event_publisher",
+]
 
 _client_lock = threading.Lock()
 
@@ -70,7 +81,67 @@ def catalog_service() -> CatalogService:
     )
 
 
+@cache
+def inventory_service() -> InventoryService:
+    from datetime import timedelta
+
+    from commerce.adapters.dynamodb_catalog import DynamoDBProductOwners
+    from commerce.adapters.dynamodb_inventory import DynamoDBInventoryRepository
+    from commerce.clock import system_clock
+    from commerce.inventory.service import InventoryService
+
+    config = settings()
+    dynamodb = _client("dynamodb")
+    return InventoryService(
+        stock=DynamoDBInventoryRepository(dynamodb, config.require("inventory_table")),
+        owners=DynamoDBProductOwners(dynamodb, config.require("products_table")),
+        clock=system_clock,
+        reservation_ttl=timedelta(minutes=config.reservation_ttl_minutes),
+    )
+
+
+@cache
+def stock_event_publisher() -> StockEventPublisher:
+    from commerce.adapters.dynamodb_inventory import DynamoDBInventoryRepository
+    from commerce.adapters.eventbridge import EventBridgePublisher
+    from commerce.clock import system_clock
+    from commerce.inventory.events import StockEventPublisher
+
+    config = settings()
+    return StockEventPublisher(
+        stock=DynamoDBInventoryRepository(_client("dynamodb"), config.require("inventory_table")),
+        events=EventBridgePublisher(_client("events"), config.require("event_bus_name")),
+        clock=system_clock,
+    )
+
+
+@cache
+def cart_service() -> CartService:
+    from commerce.adapters.dynamodb_carts import DynamoDBCartRepository
+    from commerce.adapters.dynamodb_catalog import DynamoDBProductRepository
+    from commerce.adapters.dynamodb_inventory import DynamoDBInventoryRepository
+    from commerce.carts.service import CartService
+    from commerce.clock import system_clock
+
+    config = settings()
+    dynamodb = _client("dynamodb")
+    return CartService(
+        carts=DynamoDBCartRepository(dynamodb, config.require("carts_table")),
+        products=DynamoDBProductRepository(dynamodb, config.require("products_table")),
+        stock=DynamoDBInventoryRepository(dynamodb, config.require("inventory_table")),
+        clock=system_clock,
+    )
+
+
 def reset() -> None:
     """Forget everything built so far (the local cloud calls this when it rebuilds resources)."""
-    for built in (settings, _client, account_service, catalog_service):
+    for built in (
+        settings,
+        _client,
+        account_service,
+        catalog_service,
+        inventory_service,
+        stock_event_publisher,
+        cart_service,
+    ):
         built.cache_clear()
