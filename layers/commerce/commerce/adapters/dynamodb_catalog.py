@@ -29,9 +29,10 @@ from commerce.catalog.ports import CategoryRepository, Page, ProductQuery, Produ
 from commerce.clock import isoformat
 from commerce.errors import Conflict, FieldError, InvalidInput, NotFound
 from commerce.ids import is_ulid
+from commerce.inventory.ports import ProductOwners
 from commerce.money import Money
 
-__all__ = ["DynamoDBCategoryRepository", "DynamoDBProductRepository"]
+__all__ = ["DynamoDBCategoryRepository", "DynamoDBProductOwners", "DynamoDBProductRepository"]
 
 _IMAGE_FIELDS = ("thumbnail", "medium", "large", "zoom", "alt")
 
@@ -366,3 +367,20 @@ class DynamoDBCategoryRepository(CategoryRepository):
             if transaction_cancel_reasons(error):
                 raise NotFound("No such category.", code="category_not_found") from None
             raise
+
+
+class DynamoDBProductOwners(ProductOwners):
+    """The catalogue's answer to "who sells this?", read with a one-attribute GetItem."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def seller_of(self, product_id: str) -> str | None:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key={"product_id": {"S": product_id}},
+            ProjectionExpression="seller_id",
+        )
+        item = response.get("Item")
+        return str(item["seller_id"]["S"]) if item else None

@@ -17,6 +17,7 @@ from commerce.errors import Conflict, FieldError, InvalidInput
 __all__ = [
     "DEFAULT_LOW_STOCK_THRESHOLD",
     "DEFAULT_WAREHOUSE",
+    "MAX_QUANTITY",
     "MAX_RESERVATION_LINES",
     "Allocation",
     "InsufficientStock",
@@ -140,7 +141,9 @@ class Reservation:
         return replace(self, status=status, updated_at=now, release_reason=reason)
 
     @classmethod
-    def new(cls, order_id: str, allocations: Iterable[Allocation], now: datetime, ttl: timedelta) -> Reservation:
+    def new(
+        cls, order_id: str, allocations: Iterable[Allocation], now: datetime, ttl: timedelta
+    ) -> Reservation:
         return cls(order_id, tuple(allocations), ReservationStatus.RESERVED, now, now + ttl, now)
 
 

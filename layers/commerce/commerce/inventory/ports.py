@@ -11,7 +11,7 @@ from commerce.inventory.model import Movement, Reservation, StockLevel
 __all__ = ["InventoryRepository", "ProductOwners", "StaleStock"]
 
 
-class StaleStock(Exception):  # noqa: N818 - a signal between adapter and service, never shown to clients
+class StaleStock(Exception):
     """A warehouse no longer had what the allocation assumed; read again and re-allocate."""
 
 
@@ -21,7 +21,9 @@ class InventoryRepository(ABC):
         """Strongly consistent stock of each product (an empty level when it has none)."""
 
     @abstractmethod
-    def set_available(self, movement: Movement, expected_available: int | None) -> None:
+    def set_available(
+        self, movement: Movement, expected_available: int | None, priority: int | None = None
+    ) -> None:
         """Set a warehouse's ``available`` to ``expected + delta``, if it is still ``expected``
         (``None``: the warehouse has no record yet). Raises ``StaleStock`` otherwise."""
 

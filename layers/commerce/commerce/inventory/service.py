@@ -60,7 +60,13 @@ class InventoryService:
             raise Forbidden("This product belongs to another seller.", code="not_product_owner")
 
     def _movement(
-        self, principal: Principal, product_id: str, warehouse_id: str, kind: MovementKind, delta: int, reason: str
+        self,
+        principal: Principal,
+        product_id: str,
+        warehouse_id: str,
+        kind: MovementKind,
+        delta: int,
+        reason: str,
     ) -> Movement:
         return Movement(
             movement_id=new_id(),
@@ -74,7 +80,12 @@ class InventoryService:
         )
 
     def set_available(
-        self, principal: Principal, product_id: str, available: int, warehouse_id: str | None = None
+        self,
+        principal: Principal,
+        product_id: str,
+        available: int,
+        warehouse_id: str | None = None,
+        priority: int | None = None,
     ) -> StockLevel:
         """Set a warehouse's sellable count (a stock take); reserved and sold are untouched."""
         self._ensure_owner(principal, product_id)
@@ -89,7 +100,7 @@ class InventoryService:
                 principal, product_id, warehouse, MovementKind.SET, available - before, "stock take"
             )
             try:
-                self.stock.set_available(movement, existing.available if existing else None)
+                self.stock.set_available(movement, existing.available if existing else None, priority)
             except StaleStock:
                 continue
             return self.stock.levels([product_id])[product_id]
@@ -157,9 +168,7 @@ class InventoryService:
     @staticmethod
     def _replayed(existing: Reservation, wanted: tuple[Line, ...]) -> Reservation:
         if existing.lines != wanted:
-            raise Conflict(
-                "This order already reserved different lines.", code="reservation_mismatch"
-            )
+            raise Conflict("This order already reserved different lines.", code="reservation_mismatch")
         return existing
 
     def _settle(self, order_id: str, to: ReservationStatus, reason: str | None) -> Reservation:
@@ -171,7 +180,8 @@ class InventoryService:
                 return current  # a replay: already done
             if current.status is not ReservationStatus.RESERVED:
                 raise Conflict(
-                    f"The reservation is already {current.status.value}.", code=f"reservation_{current.status.value}"
+                    f"The reservation is already {current.status.value}.",
+                    code=f"reservation_{current.status.value}",
                 )
             now = self.clock()
             kind = MovementKind.COMMIT if to is ReservationStatus.COMMITTED else MovementKind.RELEASE
