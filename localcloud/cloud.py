@@ -147,9 +147,11 @@ class LocalCloud:
         """Empty every table and user pool between tests, keeping names and ids stable."""
         self._forget_built_dependencies()
         dynamodb = self.client("dynamodb")
-        for definition in self.resources.table_definitions.values():
+        for logical_id, definition in self.resources.table_definitions.items():
             dynamodb.delete_table(TableName=definition["create"]["TableName"])
-            create_table(dynamodb, definition["create"], definition["ttl"])
+            description = create_table(dynamodb, definition["create"], definition["ttl"])
+            if "LatestStreamArn" in description:
+                self._repoint_stream_mappings(logical_id, description["LatestStreamArn"])
         cognito = self.client("cognito-idp")
         for logical_id, resource in self.template.resources.items():
             if resource["Type"] != "AWS::Cognito::UserPool":
@@ -159,6 +161,18 @@ class LocalCloud:
             for page in paginator.paginate(UserPoolId=pool_id):
                 for user in page["Users"]:
                     cognito.admin_delete_user(UserPoolId=pool_id, Username=user["Username"])
+
+    def _repoint_stream_mappings(self, table_id: str, stream_arn: str) -> None:
+        """A recreated table has a new stream: move its event source mappings onto it."""
+        old_arn = self.resources.attributes.get((table_id, "StreamArn"))
+        self.resources.attributes[(table_id, "StreamArn")] = stream_arn
+        aws_lambda = self.client("lambda")
+        for logical_id, params in self.resources.event_source_mappings.items():
+            if params.get("EventSourceArn") != old_arn:
+                continue
+            aws_lambda.delete_event_source_mapping(UUID=self.resources.refs[logical_id])
+            params["EventSourceArn"] = stream_arn
+            self.resources.refs[logical_id] = aws_lambda.create_event_source_mapping(**params)["UUID"]
 
     # ------------------------------------------------------------------ functions
     def _dispatch(self, function_name: str, event: Any) -> Any:

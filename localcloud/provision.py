@@ -37,6 +37,7 @@ class Provisioned:
     function_environments: dict[str, dict[str, str]] = field(default_factory=dict)
     function_names: dict[str, str] = field(default_factory=dict)
     schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    event_source_mappings: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _strip_no_value(value: Any) -> Any:
@@ -244,6 +245,7 @@ class _Provisioner:
         }
         mapping = self.client("lambda").create_event_source_mapping(**params)
         self.out.refs[logical_id] = mapping["UUID"]
+        self.out.event_source_mappings[logical_id] = params
 
     def served_locally(self, logical_id: str, props: dict[str, Any]) -> None:
         self.out.refs[logical_id] = f"local-{logical_id}"

@@ -144,7 +144,10 @@ class Reservation:
     def new(
         cls, order_id: str, allocations: Iterable[Allocation], now: datetime, ttl: timedelta
     ) -> Reservation:
-        return cls(order_id, tuple(allocations), ReservationStatus.RESERVED, now, now + ttl, now)
+        # Stored precision: instants to the millisecond, the expiry to the second (a TTL epoch).
+        at = now.replace(microsecond=now.microsecond // 1000 * 1000)
+        expires = (at + ttl).replace(microsecond=0)
+        return cls(order_id, tuple(allocations), ReservationStatus.RESERVED, at, expires, at)
 
 
 @dataclass(frozen=True, slots=True)

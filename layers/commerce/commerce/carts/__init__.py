@@ -1,0 +1,1 @@
+"""Carts: customer and guest carts that expire 24 hours after their last change."""
