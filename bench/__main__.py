@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from bench import cold_import, warm_request
+from bench import cold_import, reservations, warm_request
 
 
 class Row(NamedTuple):
@@ -48,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     warm = warm_request.run(args.quick)
     warm_request.report(warm)
     print()
+    held = reservations.run(args.quick)
+    reservations.report(held)
+    print()
 
     rows = [
         Row(f"cold import {service}", cold.median(service), cold.floor_median, "ms", cold_import.TARGET)
@@ -58,6 +61,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             "warm GET /v1/products/{id}", warm.handler.median, warm.get_item.median, "µs", warm_request.TARGET
         )
     )
+    ten_lines = held.step("reserve", max(reservations.LINE_COUNTS))
+    rows += [
+        Row("TransactWriteItems per step", held.most_transactions, 1, "tx", 1.0),
+        Row(
+            f"reserve {ten_lines.lines} lines: WCU (model)",
+            ten_lines.write_units,
+            2 * ten_lines.transaction_items,
+            "WU",
+            1.0,
+        ),
+        Row(
+            f"reserve, {reservations.THREADS} thr / 1 thr",
+            held.multi_total.millis_each,
+            held.single_total.millis_each,
+            "ms",
+            reservations.TARGET,
+        ),
+    ]
     summary(rows)
     return 0
 

@@ -31,8 +31,10 @@ def build_document(template_path: Path = ROOT / "template.yaml") -> dict[str, An
         servers=[Server(url="http://127.0.0.1:3000")],
         on_conflict="error",
     )
+    served = {route.function_id for route in template.routes}
     for spec in sorted(template.functions.values(), key=lambda s: s.logical_id):
-        merge.add_file(spec.code_dir / "app.py", resolver_name="app")
+        if spec.logical_id in served:  # functions without HTTP routes (streams, schedules) have no resolver
+            merge.add_file(spec.code_dir / "app.py", resolver_name="app")
     document: dict[str, Any] = json.loads(merge.get_openapi_json_schema())
     secured = {(r.method.lower(), r.path) for r in template.routes if r.authorizer is not None}
     for path, operations in document.get("paths", {}).items():

@@ -19,7 +19,7 @@ class FakeCartRepository(CartRepository):
 
     def __init__(self) -> None:
         self.items: dict[str, Cart] = {}
-        self.before_save: Callable[[], None] | None = None
+        self.before_save: Callable[[], object] | None = None
         self.reads = 0
         self.writes = 0
 

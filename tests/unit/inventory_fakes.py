@@ -34,8 +34,8 @@ class FakeInventoryRepository(InventoryRepository):
     Hooks for races, each used once and then cleared:
 
     - ``fail_on_reserve`` / ``fail_on_settle``: the next call raises this instead of writing.
-    - ``before_reserve`` / ``before_settle``: runs just before the next call checks its
-      conditions, as another Lambda would between our read and our write.
+    - ``before_set_available`` / ``before_reserve`` / ``before_settle``: runs just before the
+      next call checks its conditions, as another Lambda would between our read and our write.
     - ``after_expired_listed``: runs after ``expired_reservations`` made its list.
     """
 
@@ -46,9 +46,10 @@ class FakeInventoryRepository(InventoryRepository):
         self.ledger: list[Movement] = []
         self.fail_on_reserve: Exception | None = None
         self.fail_on_settle: Exception | None = None
-        self.before_reserve: Callable[[], None] | None = None
-        self.before_settle: Callable[[], None] | None = None
-        self.after_expired_listed: Callable[[], None] | None = None
+        self.before_set_available: Callable[[], object] | None = None
+        self.before_reserve: Callable[[], object] | None = None
+        self.before_settle: Callable[[], object] | None = None
+        self.after_expired_listed: Callable[[], object] | None = None
         self.reserve_calls = 0
         self.settle_calls = 0
 
@@ -65,7 +66,7 @@ class FakeInventoryRepository(InventoryRepository):
         return self.warehouses[(product_id, warehouse_id)]
 
     @staticmethod
-    def _run(hook: Callable[[], None] | None) -> None:
+    def _run(hook: Callable[[], object] | None) -> None:
         if hook is not None:
             hook()
 
@@ -99,6 +100,8 @@ class FakeInventoryRepository(InventoryRepository):
     def set_available(
         self, movement: Movement, expected_available: int | None, priority: int | None = None
     ) -> None:
+        hook, self.before_set_available = self.before_set_available, None
+        self._run(hook)
         key = (movement.product_id, movement.warehouse_id)
         current = self.warehouses.get(key)
         if expected_available is None:
@@ -132,7 +135,9 @@ class FakeInventoryRepository(InventoryRepository):
             self.set_available(movement, None)
             return
         if current.available + delta < 0:
-            raise Conflict("The write-off is larger than the available stock.", code="stock_would_go_negative")
+            raise Conflict(
+                "The write-off is larger than the available stock.", code="stock_would_go_negative"
+            )
         self.warehouses[key] = replace(current, available=current.available + delta)
         self.ledger.append(movement)
 

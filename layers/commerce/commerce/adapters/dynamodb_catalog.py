@@ -11,6 +11,7 @@ Categories: one item per category (``pk = CATEGORY#<id>``) plus a guard item per
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -106,6 +107,24 @@ class DynamoDBProductRepository(ProductRepository):
     def get(self, product_id: str) -> Product | None:
         response = self._client.get_item(TableName=self._table, Key={"product_id": {"S": product_id}})
         return _product(response["Item"]) if "Item" in response else None
+
+    def get_many(self, product_ids: Iterable[str]) -> dict[str, Product]:
+        """BatchGetItem, 100 keys a call, retrying what DynamoDB leaves unprocessed."""
+        ids = list(dict.fromkeys(product_ids))
+        found: dict[str, Product] = {}
+        for start in range(0, len(ids), 100):
+            request: dict[str, Any] = {
+                self._table: {"Keys": [{"product_id": {"S": pid}} for pid in ids[start : start + 100]]}
+            }
+            for _ in range(8):
+                response = self._client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self._table, []):
+                    product = _product(item)
+                    found[product.product_id] = product
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+        return found
 
     def save(self, product: Product, expected_version: int) -> None:
         put_if_version(self._client, self._table, _product_item(product), expected_version, "product")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from commerce.carts.model import Cart, CartView, SkippedLine, ensure_quantity, is_guest_cart_id, price_cart
@@ -19,7 +19,7 @@ from commerce.catalog.ports import ProductRepository
 from commerce.clock import Clock
 from commerce.errors import Conflict, NotFound
 from commerce.identity import Principal, Role
-from commerce.inventory.model import InsufficientStock, Shortage
+from commerce.inventory.model import InsufficientStock, Shortage, StockLevel
 
 __all__ = ["CartService", "jittered_pause"]
 
@@ -75,16 +75,19 @@ class CartService:
         self,
         cart: Cart,
         known: Iterable[Product] = (),
+        known_levels: Mapping[str, StockLevel] | None = None,
         skipped: Iterable[SkippedLine] = (),
     ) -> CartView:
-        """Current prices (one GetItem per product not already read) and stock (one call)."""
+        """Current prices (one batched read of the products not already read) and stock (one ``levels``
+        call for the lines whose stock was not already read)."""
         products = {product.product_id: product for product in known}
-        for product_id in cart.product_ids:
-            if product_id not in products:
-                product = self.products.get(product_id)
-                if product is not None:
-                    products[product_id] = product
-        levels = self.stock.levels(cart.product_ids) if cart.lines else {}
+        missing = [product_id for product_id in cart.product_ids if product_id not in products]
+        if missing:
+            products.update(self.products.get_many(missing))
+        levels = dict(known_levels or {})
+        unread = [product_id for product_id in cart.product_ids if product_id not in levels]
+        if unread:
+            levels.update(self.stock.levels(unread))
         available = {product_id: level.available for product_id, level in levels.items()}
         return price_cart(cart, products, available, skipped)
 
@@ -104,22 +107,21 @@ class CartService:
             return updated
         raise Conflict("The cart is changing too fast; try again.", code="cart_busy")
 
-    def _sellable(self, product_id: str, quantity: int) -> Product:
+    def _sellable(self, product_id: str, quantity: int) -> tuple[Product, StockLevel]:
         """The product exists, is on sale and has ``quantity`` units to sell."""
         ensure_quantity(quantity)
         product = self.products.get(product_id)
         if product is None or not product.is_active:
             raise NotFound("No such product.", code="product_not_found")
-        level = self.stock.levels([product_id]).get(product_id)
-        available = level.available if level is not None else 0
-        if available < quantity:
-            raise InsufficientStock([Shortage(product_id, quantity, available)])
-        return product
+        level = self.stock.levels([product_id]).get(product_id) or StockLevel(product_id)
+        if level.available < quantity:
+            raise InsufficientStock([Shortage(product_id, quantity, level.available)])
+        return product, level
 
     def _set_line(self, load: Callable[[], Cart], product_id: str, quantity: int) -> CartView:
-        product = self._sellable(product_id, quantity)
+        product, level = self._sellable(product_id, quantity)
         cart = self._change(load, lambda current: current.with_line(product, quantity, self.clock()))
-        return self._view(cart, [product])
+        return self._view(cart, [product], {product_id: level})
 
     def _remove_line(self, load: Callable[[], Cart], product_id: str) -> CartView:
         return self._view(self._change(load, lambda current: current.without_line(product_id, self.clock())))

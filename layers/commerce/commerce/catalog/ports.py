@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -35,6 +36,11 @@ class ProductRepository(ABC):
 
     @abstractmethod
     def get(self, product_id: str) -> Product | None: ...
+
+    def get_many(self, product_ids: Iterable[str]) -> dict[str, Product]:
+        """The products that exist among ``product_ids`` (adapters read them in batches)."""
+        found = {product_id: self.get(product_id) for product_id in dict.fromkeys(product_ids)}
+        return {product_id: product for product_id, product in found.items() if product is not None}
 
     @abstractmethod
     def save(self, product: Product, expected_version: int) -> None:

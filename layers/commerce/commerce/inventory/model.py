@@ -190,6 +190,13 @@ def merge_lines(lines: Iterable[Line]) -> tuple[Line, ...]:
         totals[line.product_id] = totals.get(line.product_id, 0) + line.quantity
     if not totals:
         raise InvalidInput("A reservation needs at least one line.", code="empty_reservation")
+    too_many = sorted(product_id for product_id, total in totals.items() if total > MAX_QUANTITY)
+    if too_many:
+        raise InvalidInput(
+            f"At most {MAX_QUANTITY} units of one product per order.",
+            code="invalid_quantity",
+            errors=[FieldError("lines.quantity", f"{product_id}: more than {MAX_QUANTITY}") for product_id in too_many],
+        )
     if len(totals) > MAX_RESERVATION_LINES:
         raise InvalidInput(
             f"A reservation holds at most {MAX_RESERVATION_LINES} products.", code="too_many_lines"

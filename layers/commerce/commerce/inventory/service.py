@@ -171,13 +171,14 @@ class InventoryService:
             raise Conflict("This order already reserved different lines.", code="reservation_mismatch")
         return existing
 
-    def _settle(self, order_id: str, to: ReservationStatus, reason: str | None) -> Reservation:
+    def _settle(self, order_id: str, to: ReservationStatus, reason: str | None) -> tuple[Reservation, bool]:
+        """The reservation after the step, and whether this call made the change (False: a replay)."""
         for _ in range(MAX_ALLOCATION_ATTEMPTS):
             current = self.stock.get_reservation(order_id)
             if current is None:
                 raise NotFound("This order has no reservation.", code="reservation_not_found")
             if current.status is to:
-                return current  # a replay: already done
+                return current, False  # a replay: already done
             if current.status is not ReservationStatus.RESERVED:
                 raise Conflict(
                     f"The reservation is already {current.status.value}.",
@@ -205,16 +206,16 @@ class InventoryService:
                 self.stock.settle(current, after, movements)
             except StaleStock:
                 continue
-            return after
+            return after, True
         raise Conflict("The reservation is changing too fast; try again.", code="concurrent_update")
 
     def commit(self, order_id: str) -> Reservation:
         """Reserved units become sold."""
-        return self._settle(order_id, ReservationStatus.COMMITTED, None)
+        return self._settle(order_id, ReservationStatus.COMMITTED, None)[0]
 
     def release(self, order_id: str, reason: str = "released") -> Reservation:
         """Reserved units return to available."""
-        return self._settle(order_id, ReservationStatus.RELEASED, reason)
+        return self._settle(order_id, ReservationStatus.RELEASED, reason)[0]
 
     def release_expired(self, now: datetime | None = None, limit: int = 100) -> int:
         """Release reservations nobody committed or released in time (a scheduled job)."""
@@ -222,8 +223,8 @@ class InventoryService:
         released = 0
         for reservation in self.stock.expired_reservations(moment, limit):
             try:
-                self.release(reservation.order_id, reason="expired")
+                _, changed = self._settle(reservation.order_id, ReservationStatus.RELEASED, "expired")
             except Conflict:
-                continue  # committed or released meanwhile: nothing to do
-            released += 1
+                continue  # committed meanwhile: nothing to do
+            released += int(changed)
         return released
