@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
 
 __all__ = ["main"]
@@ -13,7 +14,7 @@ __all__ = ["main"]
 
 def _serve(args: argparse.Namespace) -> int:
     from localcloud.cloud import LocalCloud
-    from localcloud.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed
+    from localcloud.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed, seed_stock
     from localcloud.server import make_server
 
     started = time.perf_counter()
@@ -42,6 +43,17 @@ def _serve(args: argparse.Namespace) -> int:
         )
     lines.append("Press Ctrl-C to stop.\n")
     print("\n".join(lines), flush=True)
+    if report is not None:
+
+        def stock_in_background() -> None:
+            began = time.perf_counter()
+            count = seed_stock(cloud)
+            print(
+                f"[localcloud] demo stock ready: {count} products in {time.perf_counter() - began:.0f} s",
+                flush=True,
+            )
+
+        threading.Thread(target=stock_in_background, name="demo-stock", daemon=True).start()
     try:
         server.serve_forever(poll_interval=0.25)
     except KeyboardInterrupt:

@@ -8,7 +8,7 @@ from typing import Any
 
 from localcloud import demo_catalog
 
-__all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "SeedReport", "seed"]
+__all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "SeedReport", "seed", "seed_stock"]
 
 DEMO_PASSWORD = "Demo1234!"  # noqa: S105 - published demo logins, local use only
 DEMO_ACCOUNTS = {
@@ -39,8 +39,7 @@ def _ensure_account(cloud: Any, email: str, name: str, role: str) -> str:
         profile = service.register(email, DEMO_PASSWORD, name, registered_as)
         user_id = profile.user_id
     except Conflict:
-        user = cognito.admin_get_user(UserPoolId=pool_id, Username=email)
-        user_id = next(a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub")
+        user_id = _seller_id(cloud, email)
     if role == "admin":
         cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName="admin")
         dynamodb = cloud.client("dynamodb")
@@ -77,7 +76,6 @@ def seed(cloud: Any) -> SeedReport:
             by_slug[slug] = catalog.create_category(admin, demo.name, parent, slug)
         category_ids[demo.key] = by_slug[slug].category_id
 
-    created = 0
     for seller_key, seller_id in sellers.items():
         existing = {p.name for p in _all_products_of(catalog, seller_id)}
         principal = Principal(seller_id, frozenset({Role.SELLER}))
@@ -93,10 +91,49 @@ def seed(cloud: Any) -> SeedReport:
                     category_id=category_ids[demo.category_key],
                 ),
             )
-            created += 1
     return SeedReport(
         accounts=len(sellers) + 2, categories=len(category_ids), products=len(demo_catalog.products())
     )
+
+
+def seed_stock(cloud: Any, limit: int | None = None) -> int:
+    """Give demo products stock through the inventory service, as their sellers would.
+
+    Slow on moto (its Query reads the whole table), so `make run` does it in the background
+    after the API is up. Products that already have stock are left alone. ``limit`` looks at
+    only the first products (for tests). Returns how many products were stocked.
+    """
+    from commerce import bootstrap
+    from commerce.identity import Principal, Role
+
+    catalog, inventory = bootstrap.catalog_service(), bootstrap.inventory_service()
+    keys = {demo.name: demo.key for demo in demo_catalog.products()}
+    stocked = considered = 0
+    for seller in demo_catalog.SELLERS:
+        seller_id = _seller_id(cloud, seller.email)
+        principal = Principal(seller_id, frozenset({Role.SELLER}))
+        for product in _all_products_of(catalog, seller_id):
+            if limit is not None and considered >= limit:
+                return stocked
+            considered += 1
+            if (
+                product.name not in keys
+                or inventory.stock.levels([product.product_id])[product.product_id].warehouses
+            ):
+                continue
+            inventory.set_available(principal, product.product_id, demo_stock(keys[product.name]))
+            stocked += 1
+    return stocked
+
+
+def _seller_id(cloud: Any, email: str) -> str:
+    user = cloud.client("cognito-idp").admin_get_user(UserPoolId=cloud.ref("UserPool"), Username=email)
+    return str(next(a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub"))
+
+
+def demo_stock(key: str) -> int:
+    """Deterministic and varied: some products sold out, some low, most in stock."""
+    return (0, 3, 12, 25, 40, 60, 80, 4)[int(key.rsplit("-", 1)[-1]) % 8]
 
 
 def _all_products_of(catalog: Any, seller_id: str) -> list[Any]:

@@ -112,3 +112,18 @@ def test_seeding_demo_data_twice_changes_nothing(cloud: LocalCloud) -> None:
     assert counts() == after_first
     assert first.products >= 200
     assert after_first[0] == first.products
+
+
+def test_demo_stock_is_set_through_the_inventory_service_once(cloud: LocalCloud) -> None:
+    from localcloud.seed import seed, seed_stock
+
+    seed(cloud)
+    assert seed_stock(cloud, limit=4) == 4
+    dynamodb = cloud.client("dynamodb")
+    inventory = dynamodb.scan(TableName=cloud.ref("InventoryTable"), Select="COUNT")["Count"]
+    assert seed_stock(cloud, limit=4) == 0, "stocked products are left alone"
+    assert dynamodb.scan(TableName=cloud.ref("InventoryTable"), Select="COUNT")["Count"] == inventory
+    listed = cloud.request("GET", "/v1/products?limit=100").json()["items"]
+    shown = {p["availability"] for p in listed}
+    assert "out_of_stock" in shown
+    assert shown & {"in_stock", "low_stock"}

@@ -102,16 +102,19 @@ def inventory_service() -> InventoryService:
 
 @cache
 def stock_event_publisher() -> StockEventPublisher:
+    from commerce.adapters.dynamodb_catalog import DynamoDBProductAvailability
     from commerce.adapters.dynamodb_inventory import DynamoDBInventoryRepository
     from commerce.adapters.eventbridge import EventBridgePublisher
     from commerce.clock import system_clock
     from commerce.inventory.events import StockEventPublisher
 
     config = settings()
+    dynamodb = _client("dynamodb")
     return StockEventPublisher(
-        stock=DynamoDBInventoryRepository(_client("dynamodb"), config.require("inventory_table")),
+        stock=DynamoDBInventoryRepository(dynamodb, config.require("inventory_table")),
         events=EventBridgePublisher(_client("events"), config.require("event_bus_name")),
         clock=system_clock,
+        board=DynamoDBProductAvailability(dynamodb, config.require("products_table")),
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from commerce.adapters.dynamodb import (
+    condition_failed,
     decode_cursor,
     encode_cursor,
     from_item,
@@ -25,15 +26,20 @@ from commerce.adapters.dynamodb import (
     to_item,
     transaction_cancel_reasons,
 )
-from commerce.catalog.model import Category, Product, ProductImage, ProductStatus
+from commerce.catalog.model import Availability, Category, Product, ProductImage, ProductStatus
 from commerce.catalog.ports import CategoryRepository, Page, ProductQuery, ProductRepository
 from commerce.clock import isoformat
-from commerce.errors import Conflict, FieldError, InvalidInput, NotFound
+from commerce.errors import Conflict, FieldError, InvalidInput, NotFound, PreconditionFailed
 from commerce.ids import is_ulid
-from commerce.inventory.ports import ProductOwners
+from commerce.inventory.ports import AvailabilityBoard, ProductOwners
 from commerce.money import Money
 
-__all__ = ["DynamoDBCategoryRepository", "DynamoDBProductOwners", "DynamoDBProductRepository"]
+__all__ = [
+    "DynamoDBCategoryRepository",
+    "DynamoDBProductAvailability",
+    "DynamoDBProductOwners",
+    "DynamoDBProductRepository",
+]
 
 _IMAGE_FIELDS = ("thumbnail", "medium", "large", "zoom", "alt")
 
@@ -81,6 +87,7 @@ def _product(item: dict[str, Any]) -> Product:
         created_at=datetime.fromisoformat(values["created_at"]),
         updated_at=datetime.fromisoformat(values["updated_at"]),
         version=int(values["version"]),
+        availability=Availability(values.get("availability", Availability.OUT_OF_STOCK.value)),
     )
 
 
@@ -127,7 +134,36 @@ class DynamoDBProductRepository(ProductRepository):
         return found
 
     def save(self, product: Product, expected_version: int) -> None:
-        put_if_version(self._client, self._table, _product_item(product), expected_version, "product")
+        """An update of the seller's fields only, so ``availability`` (written by the inventory
+        stream) is never overwritten with what this request read."""
+        item = _product_item(product)
+        names = {f"#a{i}": name for i, name in enumerate(n for n in item if n != "product_id")}
+        sets = [f"{alias} = :v{alias[2:]}" for alias in names]
+        values = {f":v{alias[2:]}": item[name] for alias, name in names.items()}
+        gone = [name for name in ("active_category_id", "active_seller_id") if name not in item]
+        for i, name in enumerate(gone):
+            names[f"#r{i}"] = name
+        expression = (
+            "SET "
+            + ", ".join(sets)
+            + (" REMOVE " + ", ".join(f"#r{i}" for i in range(len(gone))) if gone else "")
+        )
+        values[":expected"] = {"N": str(expected_version)}
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"product_id": {"S": product.product_id}},
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(product_id) AND version = :expected",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if condition_failed(error):
+                raise PreconditionFailed(
+                    "The product changed at the same time; read it again.", code="version_conflict"
+                ) from None
+            raise
 
     def has_active_in_category(self, category_id: str) -> bool:
         response = self._client.query(
@@ -386,6 +422,27 @@ class DynamoDBCategoryRepository(CategoryRepository):
             if transaction_cancel_reasons(error):
                 raise NotFound("No such category.", code="category_not_found") from None
             raise
+
+
+class DynamoDBProductAvailability(AvailabilityBoard):
+    """Writes a product's shopper-facing availability; never creates a product."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def show(self, product_id: str, availability: str) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"product_id": {"S": product_id}},
+                UpdateExpression="SET availability = :a",
+                ConditionExpression="attribute_exists(product_id)",
+                ExpressionAttributeValues={":a": {"S": availability}},
+            )
+        except ClientError as error:
+            if not condition_failed(error):
+                raise
 
 
 class DynamoDBProductOwners(ProductOwners):

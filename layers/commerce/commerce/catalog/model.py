@@ -16,6 +16,7 @@ from commerce.money import Money
 
 __all__ = [
     "MAX_CATEGORY_DEPTH",
+    "Availability",
     "Category",
     "CategoryNode",
     "CategoryTree",
@@ -37,6 +38,20 @@ def slugify(text: str) -> str:
         char if char.isascii() else ("" if unicodedata.combining(char) else "-") for char in decomposed
     )
     return re.sub(r"[^a-z0-9]+", "-", kept).strip("-")
+
+
+class Availability(StrEnum):
+    """What shoppers see of stock: exact counts are the inventory API's business."""
+
+    IN_STOCK = "in_stock"
+    LOW_STOCK = "low_stock"
+    OUT_OF_STOCK = "out_of_stock"
+
+    @classmethod
+    def of(cls, available: int, low_stock_threshold: int) -> Availability:
+        if available <= 0:
+            return cls.OUT_OF_STOCK
+        return cls.LOW_STOCK if available < low_stock_threshold else cls.IN_STOCK
 
 
 class ProductStatus(StrEnum):
@@ -70,6 +85,8 @@ class Product:
     rating_count: int = 0
     rating_total: int = 0
     version: int = 1
+    #: Kept up to date from the inventory stream, so reading a product costs one GetItem.
+    availability: Availability = Availability.OUT_OF_STOCK
 
     @property
     def is_active(self) -> bool:

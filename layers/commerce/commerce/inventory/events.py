@@ -10,7 +10,7 @@ from typing import Any
 from commerce.clock import Clock, isoformat
 from commerce.events import DomainEvent, EventPublisher
 from commerce.inventory.model import stock_events
-from commerce.inventory.ports import InventoryRepository
+from commerce.inventory.ports import AvailabilityBoard, InventoryRepository
 
 __all__ = ["SOURCE", "StockEventPublisher"]
 
@@ -21,11 +21,18 @@ def _available(image: Mapping[str, Any] | None) -> int:
     return int((image or {}).get("available", 0))
 
 
+def _availability(available: int, threshold: int) -> str:
+    if available <= 0:
+        return "out_of_stock"
+    return "low_stock" if available < threshold else "in_stock"
+
+
 @dataclass
 class StockEventPublisher:
     stock: InventoryRepository
     events: EventPublisher
     clock: Clock
+    board: AvailabilityBoard | None = None
 
     def stock_changed(
         self, old_image: Mapping[str, Any] | None, new_image: Mapping[str, Any] | None
@@ -61,6 +68,9 @@ class StockEventPublisher:
             )
             for kind in stock_events(before, after, level.low_stock_threshold)
         ]
+        now_shown = _availability(after, level.low_stock_threshold)
+        if self.board is not None and now_shown != _availability(before, level.low_stock_threshold):
+            self.board.show(product_id, now_shown)
         if published:
             self.events.publish(published)
         return published

@@ -195,7 +195,10 @@ def merge_lines(lines: Iterable[Line]) -> tuple[Line, ...]:
         raise InvalidInput(
             f"At most {MAX_QUANTITY} units of one product per order.",
             code="invalid_quantity",
-            errors=[FieldError("lines.quantity", f"{product_id}: more than {MAX_QUANTITY}") for product_id in too_many],
+            errors=[
+                FieldError("lines.quantity", f"{product_id}: more than {MAX_QUANTITY}")
+                for product_id in too_many
+            ],
         )
     if len(totals) > MAX_RESERVATION_LINES:
         raise InvalidInput(

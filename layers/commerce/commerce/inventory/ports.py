@@ -8,7 +8,7 @@ from datetime import datetime
 
 from commerce.inventory.model import Movement, Reservation, StockLevel
 
-__all__ = ["InventoryRepository", "ProductOwners", "StaleStock"]
+__all__ = ["AvailabilityBoard", "InventoryRepository", "ProductOwners", "StaleStock"]
 
 
 class StaleStock(Exception):
@@ -65,3 +65,11 @@ class ProductOwners(ABC):
     @abstractmethod
     def seller_of(self, product_id: str) -> str | None:
         """The seller id of an existing product, or ``None`` when there is no such product."""
+
+
+class AvailabilityBoard(ABC):
+    """Where shoppers see a product's availability (the product item in the catalogue)."""
+
+    @abstractmethod
+    def show(self, product_id: str, availability: str) -> None:
+        """Record ``in_stock``, ``low_stock`` or ``out_of_stock``; unknown products are ignored."""

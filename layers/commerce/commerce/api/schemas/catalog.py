@@ -158,6 +158,7 @@ class ProductOut(Schema):
     images: list[ImageModel]
     rating: RatingOut
     status: Literal["active", "archived"]
+    availability: Literal["in_stock", "low_stock", "out_of_stock"]
     version: int
     created_at: datetime
     updated_at: datetime
@@ -174,6 +175,7 @@ class ProductOut(Schema):
             images=[ImageModel.of(image) for image in product.images],
             rating=RatingOut(average=product.rating_average, count=product.rating_count),
             status=product.status.value,
+            availability=product.availability.value,
             version=product.version,
             created_at=product.created_at,
             updated_at=product.updated_at,
