@@ -69,11 +69,6 @@ def test_the_largest_quantity_is_accepted() -> None:
     assert merge_lines([Line("p-a", MAX_QUANTITY)]) == (Line("p-a", MAX_QUANTITY),)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: merge_lines bounds each line by MAX_QUANTITY but not their sum, "
-    "so two lines of MAX_QUANTITY for one product become a line of 2 * MAX_QUANTITY",
-)
 def test_lines_summed_beyond_the_largest_quantity_are_invalid() -> None:
     with pytest.raises(InvalidInput) as raised:
         merge_lines([Line("p-a", MAX_QUANTITY), Line("p-a", MAX_QUANTITY)])

@@ -431,11 +431,6 @@ def test_expiry_leaves_a_reservation_released_meanwhile_as_it_was(stocked: World
     assert stocked.figures(KETTLE, "w-near") == (5, 0, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: release_expired counts a reservation released by someone else after it was "
-    "listed (release() returns the replay), so the job reports releases it did not make",
-)
 def test_expiry_does_not_count_a_reservation_released_meanwhile(stocked: World) -> None:
     service = stocked.service
     service.reserve("o-1", [Line(KETTLE, 2)])
