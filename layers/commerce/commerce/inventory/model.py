@@ -17,6 +17,7 @@ from commerce.errors import Conflict, FieldError, InvalidInput
 __all__ = [
     "DEFAULT_LOW_STOCK_THRESHOLD",
     "DEFAULT_WAREHOUSE",
+    "MAX_ALLOCATIONS",
     "MAX_QUANTITY",
     "MAX_RESERVATION_LINES",
     "Allocation",
@@ -40,6 +41,9 @@ DEFAULT_LOW_STOCK_THRESHOLD = 5
 #: A reservation is one DynamoDB transaction (at most 100 items: a stock update and a ledger
 #: entry per allocation, plus the reservation), so an order is bounded.
 MAX_RESERVATION_LINES = 40
+#: DynamoDB takes at most 100 items in one transaction: a stock update and a ledger entry per
+#: allocation, plus the reservation item.
+MAX_ALLOCATIONS = 49
 MAX_QUANTITY = 1_000_000
 
 
@@ -226,6 +230,12 @@ def allocate(lines: Iterable[Line], levels: Mapping[str, StockLevel]) -> tuple[A
                 needed -= take
     if shortages:
         raise InsufficientStock(shortages)
+    if len(allocations) > MAX_ALLOCATIONS:
+        raise InvalidInput(
+            f"This order would be served from {len(allocations)} product-warehouse pairs; at most "
+            f"{MAX_ALLOCATIONS} fit in one reservation. Split it into smaller orders.",
+            code="reservation_too_large",
+        )
     return tuple(allocations)
 
 
