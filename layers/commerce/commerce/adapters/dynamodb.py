@@ -18,6 +18,7 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "from_item",
+    "invalid_cursor",
     "put_if_version",
     "to_item",
     "transaction_cancel_reasons",
@@ -77,13 +78,18 @@ def encode_cursor(state: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, expected_keys: set[str] | None = None) -> dict[str, Any]:
-    """Parse a cursor this service made; anything else is the caller's error, not ours."""
-    invalid = InvalidInput(
+def invalid_cursor() -> InvalidInput:
+    """The one error for a cursor this API did not make (also for one that decodes but does not fit)."""
+    return InvalidInput(
         "The cursor is not one this API returned.",
         code="invalid_cursor",
         errors=[FieldError("query.cursor", "Not a cursor this API returned.", "invalid_cursor")],
     )
+
+
+def decode_cursor(cursor: str, expected_keys: set[str] | None = None) -> dict[str, Any]:
+    """Parse a cursor this service made; anything else is the caller's error, not ours."""
+    invalid = invalid_cursor()
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         state = json.loads(base64.urlsafe_b64decode(padded.encode()))

@@ -22,6 +22,7 @@ from commerce.adapters.dynamodb import (
     decode_cursor,
     encode_cursor,
     from_item,
+    invalid_cursor,
     put_if_version,
     to_item,
     transaction_cancel_reasons,
@@ -29,7 +30,7 @@ from commerce.adapters.dynamodb import (
 from commerce.catalog.model import Availability, Category, Product, ProductImage, ProductStatus
 from commerce.catalog.ports import CategoryRepository, Page, ProductQuery, ProductRepository
 from commerce.clock import isoformat
-from commerce.errors import Conflict, FieldError, InvalidInput, NotFound, PreconditionFailed
+from commerce.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from commerce.ids import is_ulid
 from commerce.inventory.ports import AvailabilityBoard, ProductOwners
 from commerce.money import Money
@@ -91,12 +92,12 @@ def _product(item: dict[str, Any]) -> Product:
     )
 
 
-def _invalid_cursor() -> InvalidInput:
-    return InvalidInput(
-        "The cursor is not one this API returned.",
-        code="invalid_cursor",
-        errors=[FieldError("query.cursor", "Not a cursor this API returned.", "invalid_cursor")],
-    )
+def _after_product(cursor: str) -> str:
+    """The product id a single-sequence cursor (index query or scan) resumes after."""
+    after = decode_cursor(cursor, {"after"}).get("after")
+    if not isinstance(after, str) or not is_ulid(after):
+        raise invalid_cursor()
+    return after
 
 
 class DynamoDBProductRepository(ProductRepository):
@@ -218,12 +219,7 @@ class DynamoDBProductRepository(ProductRepository):
     def _list_by_index(
         self, query: ProductQuery, index: str, key_name: str, key_value: str, seller: str | None
     ) -> Page[Product]:
-        after = None
-        if query.cursor is not None:
-            state = decode_cursor(query.cursor, {"after"})
-            after = state.get("after")
-            if not isinstance(after, str) or not is_ulid(after):
-                raise _invalid_cursor()
+        after = _after_product(query.cursor) if query.cursor is not None else None
         items, more = self._query_page(index, key_name, key_value, after, query.limit, seller)
         next_cursor = encode_cursor({"after": items[-1].product_id}) if more and items else None
         return Page(items, next_cursor)
@@ -240,10 +236,10 @@ class DynamoDBProductRepository(ProductRepository):
             state = decode_cursor(query.cursor, {"after", "done"})
             after, done = state.get("after", {}), state.get("done", [])
             if not isinstance(after, dict) or not isinstance(done, list):
-                raise _invalid_cursor()
+                raise invalid_cursor()
             for category_id, product_id in after.items():
                 if category_id not in positions or not isinstance(product_id, str) or not is_ulid(product_id):
-                    raise _invalid_cursor()
+                    raise invalid_cursor()
                 positions[category_id] = product_id
             exhausted = {category_id for category_id in done if category_id in positions}
         candidates: list[tuple[str, str, Product]] = []
@@ -281,11 +277,7 @@ class DynamoDBProductRepository(ProductRepository):
         """Browse everything: a filtered scan, in table order (search gives ranked order)."""
         start: dict[str, Any] | None = None
         if query.cursor is not None:
-            state = decode_cursor(query.cursor, {"after"})
-            after = state.get("after")
-            if not isinstance(after, str) or not is_ulid(after):
-                raise _invalid_cursor()
-            start = {"product_id": {"S": after}}
+            start = {"product_id": {"S": _after_product(query.cursor)}}
         items: list[Product] = []
         while True:
             params: dict[str, Any] = {

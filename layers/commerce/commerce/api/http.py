@@ -39,9 +39,10 @@ def create_resolver(logger: Logger) -> APIGatewayHttpResolver:
 
     @app.exception_handler(CommerceError)
     def _domain_error(error: CommerceError) -> Response[Any]:
-        if problems.from_error(error).status_code >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        response = problems.from_error(error)
+        if response.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR:
             logger.error("request failed", extra={"code": error.code, "detail": error.detail})
-        return problems.from_error(error)
+        return response
 
     @app.exception_handler(RequestValidationError)
     def _invalid_request(error: RequestValidationError) -> Response[Any]:

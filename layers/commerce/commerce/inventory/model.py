@@ -273,3 +273,34 @@ class Movement:
     actor: str | None = None
     order_id: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of_order(
+        cls,
+        movement_id: str,
+        allocation: Allocation,
+        kind: MovementKind,
+        at: datetime,
+        order_id: str,
+        reason: str | None = None,
+    ) -> Movement:
+        """The ledger entry of one allocation's reserve, commit or release: units move between
+        figures, so the three deltas always sum to zero."""
+        q = allocation.quantity
+        deltas = {
+            MovementKind.RESERVE: (-q, q, 0),
+            MovementKind.COMMIT: (0, -q, q),
+            MovementKind.RELEASE: (q, -q, 0),
+        }[kind]
+        return cls(
+            movement_id=movement_id,
+            product_id=allocation.product_id,
+            warehouse_id=allocation.warehouse_id,
+            kind=kind,
+            at=at,
+            delta_available=deltas[0],
+            delta_reserved=deltas[1],
+            delta_sold=deltas[2],
+            reason=reason,
+            order_id=order_id,
+        )

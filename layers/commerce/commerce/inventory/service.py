@@ -139,17 +139,7 @@ class InventoryService:
             now = self.clock()
             reservation = Reservation.new(order_id, allocations, now, self.reservation_ttl)
             movements = [
-                Movement(
-                    movement_id=new_id(),
-                    product_id=a.product_id,
-                    warehouse_id=a.warehouse_id,
-                    kind=MovementKind.RESERVE,
-                    at=now,
-                    delta_available=-a.quantity,
-                    delta_reserved=a.quantity,
-                    order_id=order_id,
-                )
-                for a in allocations
+                Movement.of_order(new_id(), a, MovementKind.RESERVE, now, order_id) for a in allocations
             ]
             try:
                 self.stock.reserve(reservation, movements)
@@ -187,19 +177,7 @@ class InventoryService:
             now = self.clock()
             kind = MovementKind.COMMIT if to is ReservationStatus.COMMITTED else MovementKind.RELEASE
             movements = [
-                Movement(
-                    movement_id=new_id(),
-                    product_id=a.product_id,
-                    warehouse_id=a.warehouse_id,
-                    kind=kind,
-                    at=now,
-                    delta_reserved=-a.quantity,
-                    delta_available=a.quantity if kind is MovementKind.RELEASE else 0,
-                    delta_sold=a.quantity if kind is MovementKind.COMMIT else 0,
-                    order_id=order_id,
-                    reason=reason,
-                )
-                for a in current.allocations
+                Movement.of_order(new_id(), a, kind, now, order_id, reason) for a in current.allocations
             ]
             after = current.moved_to(to, now, reason)
             try:
