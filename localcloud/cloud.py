@@ -4,15 +4,17 @@ functions to their handlers and answers HTTP requests the way API Gateway would.
 from __future__ import annotations
 
 import json as jsonlib
+import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from localcloud import hooks
+from localcloud import hooks, isolation
 from localcloud.authorizer import JwtAuthorizer
 from localcloud.gateway import GatewayResponse, HttpApiGateway
 from localcloud.intrinsics import Resolver
@@ -22,6 +24,8 @@ from localcloud.scheduler import Schedule, Scheduler
 from localcloud.template import Template, load_template
 
 __all__ = ["DEFAULT_TEMPLATE", "LocalCloud", "LocalResponse"]
+
+LOG = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TEMPLATE = ROOT / "template.yaml"
@@ -51,6 +55,11 @@ class LocalResponse:
 
 
 class LocalCloud:
+    #: How long reset() and stop() wait for running executions to end by themselves before stopping them.
+    EXECUTION_SETTLE_SECONDS = 2.0
+    #: How often wait_for_execution() asks DescribeExecution.
+    EXECUTION_POLL_SECONDS = 0.02
+
     def __init__(
         self, template_path: Path = DEFAULT_TEMPLATE, region: str = "us-east-1", stack: str = "commerce"
     ) -> None:
@@ -75,9 +84,10 @@ class LocalCloud:
         os.environ["AWS_REGION"] = self.region
         os.environ.pop("AWS_PROFILE", None)
         os.environ.pop("AWS_ENDPOINT_URL", None)
-        self._mock = mock_aws(config=hooks.MOTO_CONFIG)
+        self._mock = mock_aws(config=hooks.MOTO_CONFIG)  # type: ignore[call-overload]
         self._mock.start()
         hooks.install(self._dispatch)
+        isolation.install()
         self.template = load_template(self.template_path, self.region)
         self.resources = provision(self.template, self.client, self.region, self.stack)
         os.environ.update(merge_environments(self.resources.function_environments))
@@ -106,6 +116,9 @@ class LocalCloud:
 
     def stop(self) -> None:
         self.scheduler.stop()
+        # An execution still running after mock_aws stops would send its remaining calls to real AWS.
+        if self._mock is not None:
+            self._settle_executions(self.EXECUTION_SETTLE_SECONDS)
         hooks.uninstall()
         if self._mock is not None:
             self._mock.stop()
@@ -144,7 +157,17 @@ class LocalCloud:
         return self.resources.refs[logical_id]
 
     def reset(self) -> None:
-        """Empty every table and user pool between tests, keeping names and ids stable."""
+        """Empty every table and user pool between tests, keeping names and ids stable.
+
+        Step Functions executions run on moto's worker threads and do not stop when a test ends: one
+        left running would go on invoking handlers and writing into the tables recreated below, inside
+        the next test. So they are settled first (see ``_settle_executions``), and every state machine
+        that ran is recreated under the same name and ARN, forgetting its executions: the next test sees
+        an empty ListExecutions and may reuse execution names (moto refuses a name it has seen, even
+        once the execution has finished, as AWS does for 90 days).
+        """
+        self._settle_executions(self.EXECUTION_SETTLE_SECONDS)
+        self._recreate_state_machines()
         self._forget_built_dependencies()
         dynamodb = self.client("dynamodb")
         for logical_id, definition in self.resources.table_definitions.items():
@@ -162,6 +185,61 @@ class LocalCloud:
                 for user in page["Users"]:
                     cognito.admin_delete_user(UserPoolId=pool_id, Username=user["Username"])
 
+    def _running_executions(self) -> set[str]:
+        """ListExecutions, not DescribeExecution: moto's DescribeExecution can raise on a finished
+        execution's output (a ``$$.Execution.StartTime`` left in it is a datetime it cannot encode)."""
+        sfn = self.client("stepfunctions")
+        paginator = sfn.get_paginator("list_executions")
+        return {
+            execution["executionArn"]
+            for logical_id in self.resources.state_machine_definitions
+            for page in paginator.paginate(
+                stateMachineArn=self.resources.refs[logical_id], statusFilter="RUNNING"
+            )
+            for execution in page["executions"]
+        }
+
+    def _settle_executions(self, timeout: float) -> None:
+        """Let running executions finish for up to ``timeout`` seconds, then StopExecution the rest.
+
+        Stopping is not instant in moto: StopExecution only flags the execution, whose thread notices
+        before its next state (a Wait or a task token wait wakes at once; a Retry interval or a handler
+        that is running finishes first) and only then leaves RUNNING. The second wait is bounded too:
+        an execution still running after it is logged and left behind, it cannot start another state.
+        """
+        running = self._wait_until_finished(self._running_executions(), timeout)
+        if not running:
+            return
+        sfn = self.client("stepfunctions")
+        for execution_arn in running:
+            sfn.stop_execution(executionArn=execution_arn)
+        left = self._wait_until_finished(running, timeout)
+        if left:
+            LOG.warning("executions still running after StopExecution, left behind: %s", sorted(left))
+
+    def _wait_until_finished(self, execution_arns: set[str], timeout: float) -> set[str]:
+        """The executions among ``execution_arns`` still RUNNING when they all ended or time ran out."""
+        deadline = time.monotonic() + timeout
+        pending = set(execution_arns)
+        while pending:
+            pending &= self._running_executions()
+            if not pending or time.monotonic() >= deadline:
+                break
+            time.sleep(self.EXECUTION_POLL_SECONDS)
+        return pending
+
+    def _recreate_state_machines(self) -> None:
+        """Delete and recreate (same name, so same ARN) every state machine that has executions."""
+        sfn = self.client("stepfunctions")
+        for logical_id, create in self.resources.state_machine_definitions.items():
+            arn = self.resources.refs[logical_id]
+            if not sfn.list_executions(stateMachineArn=arn, maxResults=1)["executions"]:
+                continue
+            sfn.delete_state_machine(stateMachineArn=arn)
+            recreated = sfn.create_state_machine(**create)["stateMachineArn"]
+            if recreated != arn:  # the ARN is derived from the name; tests and rules hold on to it
+                raise RuntimeError(f"{logical_id} came back as {recreated}, not {arn}")
+
     def _repoint_stream_mappings(self, table_id: str, stream_arn: str) -> None:
         """A recreated table has a new stream: move its event source mappings onto it."""
         old_arn = self.resources.attributes.get((table_id, "StreamArn"))
@@ -173,6 +251,37 @@ class LocalCloud:
             aws_lambda.delete_event_source_mapping(UUID=self.resources.refs[logical_id])
             params["EventSourceArn"] = stream_arn
             self.resources.refs[logical_id] = aws_lambda.create_event_source_mapping(**params)["UUID"]
+
+    # ------------------------------------------------------------------ Step Functions
+    def state_machine_arn(self, logical_id: str) -> str:
+        """A state machine's ARN (what Ref gives in CloudFormation)."""
+        return str(self.resources.refs[logical_id])
+
+    def execution(self, execution_arn: str) -> dict[str, Any]:
+        """DescribeExecution: status, input, output (SUCCEEDED only), error and cause (FAILED)."""
+        return dict(self.client("stepfunctions").describe_execution(executionArn=execution_arn))
+
+    def wait_for_execution(self, execution_arn: str, timeout: float = 30.0) -> dict[str, Any]:
+        """DescribeExecution once the execution has left RUNNING.
+
+        moto runs executions on a worker thread and StartExecution returns at once, so a test has to
+        poll, as a client of the real service would. Retry intervals and Wait states really sleep.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            described = self.execution(execution_arn)
+            if described["status"] != "RUNNING":
+                return described
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"{execution_arn} still RUNNING after {timeout}s")
+            time.sleep(self.EXECUTION_POLL_SECONDS)
+
+    def execution_history(self, execution_arn: str) -> list[dict[str, Any]]:
+        """Every GetExecutionHistory event, oldest first (moto 5.2.5 answers in one page anyway)."""
+        paginator = self.client("stepfunctions").get_paginator("get_execution_history")
+        return [
+            dict(event) for page in paginator.paginate(executionArn=execution_arn) for event in page["events"]
+        ]
 
     # ------------------------------------------------------------------ functions
     def _dispatch(self, function_name: str, event: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,9 +15,11 @@ from typing import Any
 from localcloud.intrinsics import Resolver, references
 from localcloud.template import Template
 
-__all__ = ["ACCOUNT_ID", "Provisioned", "provision"]
+__all__ = ["ACCOUNT_ID", "Provisioned", "apply_definition_substitutions", "provision"]
 
 ACCOUNT_ID = "123456789012"
+# A DefinitionSubstitutions placeholder: ${Name}. ASL itself never uses this syntax.
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_.:-]+)\}")
 _NO_VALUE = object()
 # Resource types that exist only for API Gateway or packaging; the local gateway serves them.
 _SERVED_LOCALLY = {
@@ -38,6 +41,8 @@ class Provisioned:
     function_names: dict[str, str] = field(default_factory=dict)
     schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
     event_source_mappings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The CreateStateMachine arguments, so a reset can recreate a machine without its executions.
+    state_machine_definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _strip_no_value(value: Any) -> Any:
@@ -222,20 +227,30 @@ class _Provisioner:
         self.out.attributes[(logical_id, "Arn")] = arn
 
     def state_machine(self, logical_id: str, props: dict[str, Any]) -> None:
+        if "DefinitionS3Location" in props:
+            raise NotImplementedError(
+                f"{logical_id}: an s3:// DefinitionUri cannot be read offline; point it at a local file"
+            )
         definition = props.get("DefinitionString") or json.dumps(props.get("Definition"))
-        substitutions = props.get("DefinitionSubstitutions", {})
-        for key, value in substitutions.items():
-            definition = definition.replace("${" + key + "}", str(value))
+        definition = apply_definition_substitutions(
+            logical_id, definition, props.get("DefinitionSubstitutions", {})
+        )
         name = props.get("StateMachineName", self._name(logical_id))
-        arn = self.client("stepfunctions").create_state_machine(
-            name=name,
-            definition=definition,
-            roleArn=props["RoleArn"],
-            type=props.get("StateMachineType", "STANDARD"),
-        )["stateMachineArn"]
+        create: dict[str, Any] = {
+            "name": name,
+            "definition": definition,
+            "roleArn": props["RoleArn"],
+            "type": props.get("StateMachineType", "STANDARD"),
+        }
+        if "TracingConfiguration" in props:
+            create["tracingConfiguration"] = {"enabled": bool(props["TracingConfiguration"].get("Enabled"))}
+        # moto's parser backend validates the ASL here: a broken definition fails provisioning, not the
+        # first execution.
+        arn = self.client("stepfunctions").create_state_machine(**create)["stateMachineArn"]
         self.out.refs[logical_id] = arn
         self.out.attributes[(logical_id, "Arn")] = arn
         self.out.attributes[(logical_id, "Name")] = name
+        self.out.state_machine_definitions[logical_id] = create
 
     def event_source_mapping(self, logical_id: str, props: dict[str, Any]) -> None:
         params = {
@@ -291,6 +306,22 @@ class _Provisioner:
             properties = _strip_no_value(self.resolve(resource.get("Properties", {})))
             handlers[resource["Type"]](logical_id, properties)
         return self.out
+
+
+def apply_definition_substitutions(logical_id: str, definition: str, substitutions: dict[str, Any]) -> str:
+    """What CloudFormation does with DefinitionSubstitutions: replace each ``${Name}`` with its value.
+
+    The values arrive here already resolved (Ref/GetAtt/Sub). A placeholder left without a value would
+    reach Step Functions as a literal ``${Name}`` (an ARN that fails only when that state runs), so it is
+    refused now, naming the placeholders.
+    """
+    for key, value in substitutions.items():
+        text = json.dumps(value) if isinstance(value, bool) else str(value)
+        definition = definition.replace("${" + key + "}", text)
+    missing = sorted(set(_PLACEHOLDER.findall(definition)))
+    if missing:
+        raise ValueError(f"{logical_id}: DefinitionSubstitutions has no value for {missing}")
+    return definition
 
 
 def create_table(dynamodb: Any, definition: dict[str, Any], ttl: dict[str, Any] | None) -> dict[str, Any]:

@@ -1,5 +1,11 @@
-"""Runs each function's real handler in this process, as Lambda would: the module loaded
-once from its code folder (a cold start), then reused for every warm invocation."""
+"""Runs each function's real handler in this process, as Lambda would: a module loaded from
+its code folder is one execution environment (a cold start), reused for warm invocations.
+
+Lambda gives each environment ONE invocation at a time, and handlers rely on it (Powertools'
+resolver keeps the current event on a module-level object). Here invocations run on many
+threads at once, so each function keeps a pool of environments: an invocation takes an idle
+one, or loads a fresh copy of the module when all are busy, exactly as Lambda scales out.
+"""
 
 from __future__ import annotations
 
@@ -54,26 +60,40 @@ class FunctionRuntime:
         self.spec = spec
         self.physical_name = physical_name
         self.arn = arn
-        self._module: ModuleType | None = None
+        self._idle: list[ModuleType] = []
         self._lock = threading.Lock()
         self.invocations = 0
+        #: Execution environments created so far (cold starts).
+        self.environments = 0
 
     def _load(self) -> ModuleType:
+        module_name, _ = self.spec.handler.rsplit(".", 1)
+        path = self.spec.code_dir / f"{module_name.replace('.', os.sep)}.py"
+        unique = f"localcloud_functions.{self.spec.logical_id}.{module_name}"
+        loader_spec = importlib.util.spec_from_file_location(unique, path)
+        if loader_spec is None or loader_spec.loader is None:
+            raise ImportError(f"cannot load {path}")
+        module = importlib.util.module_from_spec(loader_spec)
+        loader_spec.loader.exec_module(module)
+        return module
+
+    def _acquire(self) -> ModuleType:
         with self._lock:
-            if self._module is None:
-                module_name, _ = self.spec.handler.rsplit(".", 1)
-                path = self.spec.code_dir / f"{module_name.replace('.', os.sep)}.py"
-                unique = f"localcloud_functions.{self.spec.logical_id}.{module_name}"
-                loader_spec = importlib.util.spec_from_file_location(unique, path)
-                if loader_spec is None or loader_spec.loader is None:
-                    raise ImportError(f"cannot load {path}")
-                module = importlib.util.module_from_spec(loader_spec)
-                loader_spec.loader.exec_module(module)
-                self._module = module
-            return self._module
+            self.invocations += 1
+            if self._idle:
+                return self._idle.pop()
+            self.environments += 1
+        return self._load()
 
     def invoke(self, event: Any) -> Any:
-        module = self._load()
+        module = self._acquire()
+        try:
+            return self._run(module, event)
+        finally:
+            with self._lock:
+                self._idle.append(module)
+
+    def _run(self, module: ModuleType, event: Any) -> Any:
         handler = getattr(module, self.spec.handler.rsplit(".", 1)[1])
         timeout = float(self.spec.properties.get("Timeout", 3))
         context = LambdaContext(
@@ -83,5 +103,4 @@ class FunctionRuntime:
             aws_request_id=str(uuid.uuid4()),
             deadline=time.monotonic() + timeout,
         )
-        self.invocations += 1
         return handler(event, context)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,8 @@ class Template:
     routes: list[RouteSpec] = field(default_factory=list)
     authorizers: dict[str, dict[str, Any]] = field(default_factory=dict)
     cors: dict[str, Any] | None = None
+    #: The local ASL file each state machine's definition was read from, by logical id.
+    definition_files: dict[str, Path] = field(default_factory=dict)
 
     @property
     def resources(self) -> dict[str, Any]:
@@ -63,6 +66,42 @@ def _swap_local_code(sam: dict[str, Any]) -> dict[str, Path]:
                 folders[logical_id] = Path(value)
                 properties[key] = f"s3://{PLACEHOLDER_BUCKET}/{logical_id}.zip"
     return folders
+
+
+def _inline_local_definitions(sam: dict[str, Any], root: Path) -> dict[str, Path]:
+    """Read each state machine's local DefinitionUri file into ``Definition``.
+
+    ``sam deploy`` uploads the file and the translator then emits ``DefinitionS3Location``, which
+    nothing here could read back; given an inline ``Definition`` it emits the ``DefinitionString``
+    (plus ``DefinitionSubstitutions`` and the role) that provisioning can create in moto as is. The
+    file is read with the template's folder as the base, as ``sam build`` does.
+    """
+    files: dict[str, Path] = {}
+    for logical_id, resource in sam.get("Resources", {}).items():
+        if resource.get("Type") != "AWS::Serverless::StateMachine":
+            continue
+        properties = resource.get("Properties", {})
+        uri = properties.get("DefinitionUri")
+        if not isinstance(uri, str) or uri.startswith("s3://"):
+            continue  # {Bucket, Key} or s3:// definitions are left to provisioning to refuse
+        path = (root / uri).resolve()
+        if "Definition" in properties:
+            raise ValueError(f"{logical_id} has both Definition and DefinitionUri")
+        properties["Definition"] = _read_definition(path)
+        del properties["DefinitionUri"]
+        files[logical_id] = path
+    return files
+
+
+def _read_definition(path: Path) -> dict[str, Any]:
+    from samtranslator.yaml_helper import yaml_parse
+
+    text = path.read_text(encoding="utf-8")
+    # SAM accepts YAML definitions too; JSON files are read as JSON so nothing YAML-specific applies.
+    definition = json.loads(text) if path.suffix == ".json" else yaml_parse(text)
+    if not isinstance(definition, dict):
+        raise ValueError(f"{path} does not hold a state machine definition (a JSON/YAML object)")
+    return definition
 
 
 def _function_id(integration_uri: Any) -> str:
@@ -97,6 +136,7 @@ def load_template(path: Path, region: str) -> Template:
     sam = yaml_parse(path.read_text(encoding="utf-8"))
     original = copy.deepcopy(sam)
     folders = _swap_local_code(sam)
+    definition_files = _inline_local_definitions(sam, root)
     previous_region = os.environ.get("AWS_DEFAULT_REGION")
     os.environ["AWS_DEFAULT_REGION"] = region  # the translator reads the region from boto3
     try:
@@ -106,7 +146,7 @@ def load_template(path: Path, region: str) -> Template:
             os.environ.pop("AWS_DEFAULT_REGION", None)
         else:
             os.environ["AWS_DEFAULT_REGION"] = previous_region
-    template = Template(path=path, sam=original, cfn=cfn)
+    template = Template(path=path, sam=original, cfn=cfn, definition_files=definition_files)
     for logical_id, resource in cfn["Resources"].items():
         if resource["Type"] == "AWS::Lambda::Function" and logical_id in folders:
             template.functions[logical_id] = FunctionSpec(
