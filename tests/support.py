@@ -48,3 +48,59 @@ def new_product(category_id: str, **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+# ---------------------------------------------------------------------- checkout
+ADDRESS: dict[str, Any] = {
+    "full_name": "Ada Lovelace",
+    "line1": "12 St James's Square",
+    "city": "London",
+    "postal_code": "SW1Y 4JH",
+    "country": "GB",
+}
+
+
+def card(payment_method_id: str = "pm_card_visa") -> dict[str, Any]:
+    return {"type": "card", "payment_method_id": payment_method_id}
+
+
+def checkout(
+    cloud: LocalCloud,
+    customer: Actor,
+    key: str | None = None,
+    payment_method: dict[str, Any] | None = None,
+    shipping_address: dict[str, Any] | None = None,
+) -> Any:
+    """POST /v1/checkout (a fresh Idempotency-Key unless one is given)."""
+    body = {"payment_method": payment_method or card(), "shipping_address": shipping_address or ADDRESS}
+    return cloud.request(
+        "POST",
+        "/v1/checkout",
+        json=body,
+        token=customer.token,
+        headers={"Idempotency-Key": key or f"key-{next(_counter)}"},
+    )
+
+
+def execution_arn(cloud: LocalCloud, order_id: str) -> str:
+    machine = str(cloud.ref("OrderFulfilmentStateMachine"))
+    return machine.replace(":stateMachine:", ":execution:") + f":{order_id}"
+
+
+def settled(cloud: LocalCloud, customer: Actor, order_id: str, timeout: float = 60.0) -> dict[str, Any]:
+    """The order once its saga has finished (confirmed, or cancelled with everything undone)."""
+    cloud.wait_for_execution(execution_arn(cloud, order_id), timeout=timeout)
+    response = cloud.request("GET", f"/v1/orders/{order_id}", token=customer.token)
+    assert response.status == 200, response.text
+    return dict(response.json())
+
+
+def stock_of(cloud: LocalCloud, product_id: str, warehouse_id: str = "main") -> tuple[int, int, int]:
+    """(available, reserved, sold) of one warehouse, read straight from the inventory table
+    (the public API does not show what was sold)."""
+    item = cloud.client("dynamodb").get_item(
+        TableName=cloud.ref("InventoryTable"),
+        Key={"pk": {"S": f"PRODUCT#{product_id}"}, "sk": {"S": f"WAREHOUSE#{warehouse_id}"}},
+        ConsistentRead=True,
+    )["Item"]
+    return int(item["available"]["N"]), int(item["reserved"]["N"]), int(item["sold"]["N"])

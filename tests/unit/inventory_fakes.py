@@ -177,22 +177,25 @@ class FakeInventoryRepository(InventoryRepository):
         hook, self.before_settle = self.before_settle, None
         self._run(hook)
         stored = self.reservations.get(before.order_id)
-        if stored is None or stored.status is not ReservationStatus.RESERVED:
+        if stored is None or stored.status is not before.status:
             raise StaleStock(before.order_id)
+        source, target = {
+            ReservationStatus.COMMITTED: ("reserved", "sold"),
+            ReservationStatus.RELEASED: ("reserved", "available"),
+            ReservationStatus.RETURNED: ("sold", "available"),
+        }[after.status]
         for allocation in before.allocations:
             current = self.warehouses.get((allocation.product_id, allocation.warehouse_id))
-            if current is None or current.reserved < allocation.quantity:
+            if current is None or getattr(current, source) < allocation.quantity:
                 raise StaleStock(before.order_id)
-        committing = after.status is ReservationStatus.COMMITTED
         for allocation in before.allocations:
             key = (allocation.product_id, allocation.warehouse_id)
             current = self.warehouses[key]
-            self.warehouses[key] = replace(
-                current,
-                reserved=current.reserved - allocation.quantity,
-                sold=current.sold + (allocation.quantity if committing else 0),
-                available=current.available + (0 if committing else allocation.quantity),
-            )
+            moved = {
+                source: getattr(current, source) - allocation.quantity,
+                target: getattr(current, target) + allocation.quantity,
+            }
+            self.warehouses[key] = replace(current, **moved)  # type: ignore[arg-type]
         self.reservations[after.order_id] = after
         self.ledger.extend(movements)
 

@@ -15,12 +15,22 @@ if TYPE_CHECKING:
     from commerce.catalog.service import CatalogService
     from commerce.inventory.events import StockEventPublisher
     from commerce.inventory.service import InventoryService
+    from commerce.orders.checkout import CheckoutService
+    from commerce.orders.events import OrderEventPublisher
+    from commerce.orders.saga import FulfilmentSteps
+    from commerce.orders.service import OrderService
+    from commerce.payments.ports import PaymentProvider
 
 __all__ = [
     "account_service",
     "cart_service",
     "catalog_service",
+    "checkout_service",
+    "fulfilment_steps",
     "inventory_service",
+    "order_event_publisher",
+    "order_service",
+    "payment_provider",
     "reset",
     "settings",
     "stock_event_publisher",
@@ -136,6 +146,80 @@ def cart_service() -> CartService:
     )
 
 
+@cache
+def payment_provider() -> PaymentProvider:
+    from commerce.adapters.payment_simulator import SimulatedCardProcessor
+    from commerce.clock import system_clock
+
+    return SimulatedCardProcessor(
+        _client("dynamodb"), settings().require("payment_simulator_table"), system_clock
+    )
+
+
+def _order_repository() -> Any:
+    from commerce.adapters.dynamodb_orders import DynamoDBOrderRepository
+
+    config = settings()
+    return DynamoDBOrderRepository(_client("dynamodb"), config.require("orders_table"), config.carts_table)
+
+
+@cache
+def fulfilment_steps() -> FulfilmentSteps:
+    from commerce.clock import system_clock
+    from commerce.orders.saga import FulfilmentSteps
+
+    return FulfilmentSteps(
+        orders=_order_repository(),
+        inventory=inventory_service(),
+        payments=payment_provider(),
+        clock=system_clock,
+    )
+
+
+@cache
+def order_service() -> OrderService:
+    from commerce.clock import system_clock
+    from commerce.orders.service import OrderService
+
+    return OrderService(orders=_order_repository(), steps=fulfilment_steps(), clock=system_clock)
+
+
+@cache
+def checkout_service() -> CheckoutService:
+    from datetime import timedelta
+
+    from commerce.adapters.dynamodb_carts import DynamoDBCartRepository
+    from commerce.adapters.dynamodb_catalog import DynamoDBProductRepository
+    from commerce.adapters.dynamodb_users import DynamoDBUserRepository
+    from commerce.adapters.stepfunctions import StepFunctionsWorkflow
+    from commerce.clock import system_clock
+    from commerce.orders.checkout import CheckoutService
+    from commerce.orders.pricing import PricingRules
+
+    config = settings()
+    dynamodb = _client("dynamodb")
+    return CheckoutService(
+        orders=_order_repository(),
+        carts=DynamoDBCartRepository(dynamodb, config.require("carts_table")),
+        products=DynamoDBProductRepository(dynamodb, config.require("products_table")),
+        addresses=DynamoDBUserRepository(dynamodb, config.require("users_table")),
+        workflow=StepFunctionsWorkflow(_client("stepfunctions"), config.require("order_state_machine_arn")),
+        rules=PricingRules.from_json(config.pricing_rules)
+        if config.pricing_rules
+        else PricingRules.default(),
+        clock=system_clock,
+        lock_for=timedelta(minutes=config.checkout_lock_minutes),
+    )
+
+
+@cache
+def order_event_publisher() -> OrderEventPublisher:
+    from commerce.adapters.eventbridge import EventBridgePublisher
+    from commerce.orders.events import OrderEventPublisher
+
+    return OrderEventPublisher(EventBridgePublisher(_client("events"), settings().require("event_bus_name")))
+
+
 def reset() -> None:
     """Forget everything built so far (the local cloud calls this when it rebuilds resources)."""
     for built in (
@@ -146,5 +230,10 @@ def reset() -> None:
         inventory_service,
         stock_event_publisher,
         cart_service,
+        payment_provider,
+        fulfilment_steps,
+        order_service,
+        checkout_service,
+        order_event_publisher,
     ):
         built.cache_clear()

@@ -30,6 +30,12 @@ class Settings(BaseModel):
     products_table: str | None = Field(default=None, alias="PRODUCTS_TABLE")
     inventory_table: str | None = Field(default=None, alias="INVENTORY_TABLE")
     carts_table: str | None = Field(default=None, alias="CARTS_TABLE")
+    orders_table: str | None = Field(default=None, alias="ORDERS_TABLE")
+    payment_simulator_table: str | None = Field(default=None, alias="PAYMENT_SIMULATOR_TABLE")
+    order_state_machine_arn: str | None = Field(default=None, alias="ORDER_STATE_MACHINE_ARN")
+    #: The pricing rule table as JSON (``commerce.orders.pricing``); empty: the built-in table.
+    pricing_rules: str | None = Field(default=None, alias="PRICING_RULES")
+    checkout_lock_minutes: int = Field(default=30, ge=1, alias="CHECKOUT_LOCK_MINUTES")
     event_bus_name: str | None = Field(default=None, alias="EVENT_BUS_NAME")
     reservation_ttl_minutes: int = Field(default=15, ge=1, alias="RESERVATION_TTL_MINUTES")
     user_pool_id: str | None = Field(default=None, alias="USER_POOL_ID")

@@ -28,7 +28,7 @@ from commerce.carts.ports import CartRepository, StaleCart
 from commerce.clock import isoformat
 from commerce.money import Money
 
-__all__ = ["DynamoDBCartRepository"]
+__all__ = ["DynamoDBCartRepository", "checkout_lock"]
 
 _RETRYABLE_REASONS = {"ConditionalCheckFailed", "TransactionConflict"}
 
@@ -66,6 +66,8 @@ def _cart_item(cart: Cart) -> dict[str, Any]:
             "updated_at": isoformat(cart.updated_at) if cart.updated_at else None,
             "expires_at": _epoch(cart.expires_at) if cart.expires_at else None,
             "version": cart.version,
+            "checkout_order_id": cart.checkout_order_id,
+            "checkout_until": _epoch(cart.checkout_until) if cart.checkout_until else None,
         }
     )
 
@@ -86,6 +88,7 @@ def _cart(item: dict[str, Any]) -> Cart:
     values = from_item(item)
     expires_at = values.get("expires_at")
     created_at, updated_at = values.get("created_at"), values.get("updated_at")
+    locked_until = values.get("checkout_until")
     return Cart(
         cart_id=values["cart_id"],
         lines=tuple(_line(line) for line in values.get("lines", [])),
@@ -93,6 +96,8 @@ def _cart(item: dict[str, Any]) -> Cart:
         updated_at=datetime.fromisoformat(updated_at) if updated_at else None,
         expires_at=datetime.fromtimestamp(int(expires_at), UTC) if expires_at is not None else None,
         version=int(values.get("version", 0)),
+        checkout_order_id=values.get("checkout_order_id"),
+        checkout_until=datetime.fromtimestamp(int(locked_until), UTC) if locked_until is not None else None,
     )
 
 
@@ -102,6 +107,31 @@ def _version_condition(expected_version: int) -> dict[str, Any]:
     return {
         "ConditionExpression": "version = :expected",
         "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
+    }
+
+
+def checkout_lock(table: str, cart: Cart, order_id: str, now: datetime, until: datetime) -> dict[str, Any]:
+    """The transaction item that locks ``cart`` for ``order_id``, if it is still the version
+    read and no live lock holds it (checkout writes it with the order, in one transaction).
+    The saga ends the lock with ``REMOVE checkout_order_id, checkout_until`` conditional on
+    ``checkout_order_id = <order>`` (statemachines/order_fulfilment.asl.json)."""
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": {"pk": {"S": _pk(cart.cart_id)}},
+            "UpdateExpression": "SET checkout_order_id = :order, checkout_until = :until, version = :next",
+            "ConditionExpression": "version = :expected AND "
+            "(attribute_not_exists(checkout_until) OR checkout_until <= :now)",
+            "ExpressionAttributeValues": to_item(
+                {
+                    ":order": order_id,
+                    ":until": _epoch(until),
+                    ":next": cart.version + 1,
+                    ":expected": cart.version,
+                    ":now": _epoch(now),
+                }
+            ),
+        }
     }
 
 

@@ -322,29 +322,35 @@ class DynamoDBInventoryRepository(InventoryRepository):
             raise Conflict("This order already has a reservation.", code="reservation_exists")
         raise StaleStock(reservation.order_id)
 
+    #: How each settling step moves units between a warehouse's figures.
+    _MOVES = {
+        ReservationStatus.COMMITTED: ("reserved", "sold"),
+        ReservationStatus.RELEASED: ("reserved", "available"),
+        ReservationStatus.RETURNED: ("sold", "available"),
+    }
+
     def settle(self, before: Reservation, after: Reservation, movements: list[Movement]) -> None:
-        committing = after.status is ReservationStatus.COMMITTED
+        source, target = self._MOVES[after.status]
         items: list[dict[str, Any]] = [
             {
                 "Put": {
                     "TableName": self._table,
                     "Item": _reservation_item(after),
-                    "ConditionExpression": "#status = :reserved",
+                    "ConditionExpression": "#status = :before",
                     "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": {":reserved": {"S": ReservationStatus.RESERVED.value}},
+                    "ExpressionAttributeValues": {":before": {"S": before.status.value}},
                 }
             }
         ]
-        target = "sold" if committing else "available"
         for allocation in before.allocations:
             items.append(
                 {
                     "Update": {
                         "TableName": self._table,
                         "Key": self._warehouse_key(allocation.product_id, allocation.warehouse_id),
-                        "UpdateExpression": f"SET reserved = reserved - :q, {target} = {target} + :q, "
+                        "UpdateExpression": f"SET {source} = {source} - :q, {target} = {target} + :q, "
                         "updated_at = :at",
-                        "ConditionExpression": "reserved >= :q",
+                        "ConditionExpression": f"{source} >= :q",
                         "ExpressionAttributeValues": to_item(
                             {":q": allocation.quantity, ":at": isoformat(after.updated_at)}
                         ),

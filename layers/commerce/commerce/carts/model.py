@@ -7,6 +7,11 @@ when the line was last set, so the view can warn when the price changed since.
 
 A cart expires 24 hours after its last change. An expired cart is empty to every reader and
 writer, whatever is still stored (DynamoDB TTL deletes late, and moto never does).
+
+While a checkout of the cart is under way the cart is locked to that order (checkout sets
+the lock in the same transaction that places the order, and the saga clears the cart or
+lifts the lock when it ends): no change is allowed, so a second tab cannot change what is
+being bought nor start a second order. A lock that outlives its deadline is ignored.
 """
 
 from __future__ import annotations
@@ -112,6 +117,9 @@ class Cart:
     updated_at: datetime | None = None
     expires_at: datetime | None = None
     version: int = 0
+    #: The order being checked out of this cart, and until when the lock holds.
+    checkout_order_id: str | None = None
+    checkout_until: datetime | None = None
 
     # ------------------------------------------------------------------ reading
     @property
@@ -137,6 +145,21 @@ class Cart:
         """Exactly 24 hours after the last change the cart is gone."""
         return self.expires_at is not None and self.expires_at <= now
 
+    def checkout_in_progress(self, now: datetime) -> str | None:
+        """The order id a live checkout lock holds this cart for, if any."""
+        if self.checkout_order_id is None or self.checkout_until is None or self.checkout_until <= now:
+            return None
+        return self.checkout_order_id
+
+    def ensure_unlocked(self, now: datetime) -> None:
+        order_id = self.checkout_in_progress(now)
+        if order_id is not None:
+            raise Conflict(
+                "This cart is being checked out; wait for that order to finish.",
+                code="checkout_in_progress",
+                extra={"order_id": order_id},
+            )
+
     def as_of(self, now: datetime) -> Cart:
         """What the cart is at ``now``: an expired cart is empty (keeping its stored version,
         so the next write replaces exactly what was read)."""
@@ -150,9 +173,13 @@ class Cart:
         return cls(new_guest_cart_id()).touched(now)
 
     def touched(self, now: datetime, lines: tuple[CartLine, ...] | None = None) -> Cart:
-        """The cart after a change at ``now``: next version, 24 more hours."""
+        """The cart after a change at ``now``: next version, 24 more hours. Refused while a
+        checkout holds the cart; a lock past its deadline is dropped."""
+        self.ensure_unlocked(now)
         return replace(
             self,
+            checkout_order_id=None,
+            checkout_until=None,
             lines=self.lines if lines is None else lines,
             created_at=self.created_at or now,
             updated_at=now,

@@ -110,6 +110,8 @@ class ReservationStatus(StrEnum):
     RESERVED = "reserved"
     COMMITTED = "committed"
     RELEASED = "released"
+    #: Committed units put back on sale (an order cancelled after its stock was committed).
+    RETURNED = "returned"
 
 
 class MovementKind(StrEnum):
@@ -119,6 +121,7 @@ class MovementKind(StrEnum):
     RESERVE = "reserve"
     COMMIT = "commit"
     RELEASE = "release"
+    RETURN = "return"
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,13 +287,14 @@ class Movement:
         order_id: str,
         reason: str | None = None,
     ) -> Movement:
-        """The ledger entry of one allocation's reserve, commit or release: units move between
-        figures, so the three deltas always sum to zero."""
+        """The ledger entry of one allocation's reserve, commit, release or return: units move
+        between figures, so the three deltas always sum to zero."""
         q = allocation.quantity
         deltas = {
             MovementKind.RESERVE: (-q, q, 0),
             MovementKind.COMMIT: (0, -q, q),
             MovementKind.RELEASE: (q, -q, 0),
+            MovementKind.RETURN: (q, 0, -q),
         }[kind]
         return cls(
             movement_id=movement_id,

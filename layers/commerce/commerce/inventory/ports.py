@@ -45,9 +45,9 @@ class InventoryRepository(ABC):
 
     @abstractmethod
     def settle(self, before: Reservation, after: Reservation, movements: list[Movement]) -> None:
-        """Move a reservation out of ``reserved`` (commit or release) with its stock, in one
-        transaction conditional on it still being ``reserved``. Raises ``StaleStock`` when it
-        is not (someone else settled it first)."""
+        """Move a reservation on (commit or release from ``reserved``, return from
+        ``committed``) with its stock, in one transaction conditional on it still being in
+        ``before.status``. Raises ``StaleStock`` when it is not (someone else moved it first)."""
 
     @abstractmethod
     def expired_reservations(self, now: datetime, limit: int) -> list[Reservation]: ...

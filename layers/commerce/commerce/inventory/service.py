@@ -161,21 +161,28 @@ class InventoryService:
             raise Conflict("This order already reserved different lines.", code="reservation_mismatch")
         return existing
 
+    #: Where each settling step may start from, and the ledger entry it writes.
+    _SETTLING = {
+        ReservationStatus.COMMITTED: (ReservationStatus.RESERVED, MovementKind.COMMIT),
+        ReservationStatus.RELEASED: (ReservationStatus.RESERVED, MovementKind.RELEASE),
+        ReservationStatus.RETURNED: (ReservationStatus.COMMITTED, MovementKind.RETURN),
+    }
+
     def _settle(self, order_id: str, to: ReservationStatus, reason: str | None) -> tuple[Reservation, bool]:
         """The reservation after the step, and whether this call made the change (False: a replay)."""
+        source, kind = self._SETTLING[to]
         for _ in range(MAX_ALLOCATION_ATTEMPTS):
             current = self.stock.get_reservation(order_id)
             if current is None:
                 raise NotFound("This order has no reservation.", code="reservation_not_found")
             if current.status is to:
                 return current, False  # a replay: already done
-            if current.status is not ReservationStatus.RESERVED:
+            if current.status is not source:
                 raise Conflict(
                     f"The reservation is already {current.status.value}.",
                     code=f"reservation_{current.status.value}",
                 )
             now = self.clock()
-            kind = MovementKind.COMMIT if to is ReservationStatus.COMMITTED else MovementKind.RELEASE
             movements = [
                 Movement.of_order(new_id(), a, kind, now, order_id, reason) for a in current.allocations
             ]
@@ -194,6 +201,33 @@ class InventoryService:
     def release(self, order_id: str, reason: str = "released") -> Reservation:
         """Reserved units return to available."""
         return self._settle(order_id, ReservationStatus.RELEASED, reason)[0]
+
+    def restock(self, order_id: str, reason: str = "order cancelled") -> Reservation:
+        """Sold units of a cancelled order go back on sale."""
+        return self._settle(order_id, ReservationStatus.RETURNED, reason)[0]
+
+    def give_back(self, order_id: str, reason: str) -> Reservation | None:
+        """Whatever the order holds goes back on sale: a reservation is released, committed
+        stock restocked; an order that never reserved (or already gave back) changes nothing.
+        This is the one compensation for stock, whichever saga step failed."""
+        for _ in range(MAX_ALLOCATION_ATTEMPTS):
+            current = self.stock.get_reservation(order_id)
+            if current is None:
+                return None
+            if current.status in (ReservationStatus.RELEASED, ReservationStatus.RETURNED):
+                return current
+            to = (
+                ReservationStatus.RELEASED
+                if current.status is ReservationStatus.RESERVED
+                else ReservationStatus.RETURNED
+            )
+            try:
+                return self._settle(order_id, to, reason)[0]
+            except Conflict as conflict:
+                if not conflict.code.startswith("reservation_"):
+                    raise
+                continue  # committed or released meanwhile: look again
+        raise Conflict("The reservation is changing too fast; try again.", code="concurrent_update")
 
     def release_expired(self, now: datetime | None = None, limit: int = 100) -> int:
         """Release reservations nobody committed or released in time (a scheduled job)."""

@@ -1,0 +1,1 @@
+"""Orders: checkout pricing, the order aggregate and its fulfilment."""
