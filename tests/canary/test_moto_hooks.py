@@ -500,6 +500,9 @@ def test_conditional_decrements_are_serialised_by_the_dynamodb_lock(dispatch: Re
     dynamodb = client("dynamodb")
     create_table("stock")
     dynamodb.put_item(TableName="stock", Item={"pk": {"S": "sku-1"}, "stock": {"N": "20"}})
+    # botocore builds a client's exception classes lazily and not thread-safely: racing threads
+    # can each build their own, and then ``except`` misses the class another thread raised.
+    refused = dynamodb.exceptions.ConditionalCheckFailedException
 
     def decrement(_: int) -> bool:
         try:
@@ -510,7 +513,7 @@ def test_conditional_decrements_are_serialised_by_the_dynamodb_lock(dispatch: Re
                 ConditionExpression="stock >= :one",
                 ExpressionAttributeValues={":one": {"N": "1"}},
             )
-        except dynamodb.exceptions.ConditionalCheckFailedException:
+        except refused:
             return False
         return True
 

@@ -73,12 +73,14 @@ class OrderService:
 
     def ship(self, principal: Principal, order_id: str, carrier: str, tracking_number: str) -> Order:
         self._sellers_part(principal, order_id)
-        return change_order(
+        change_order(
             self.orders,
             order_id,
             lambda o: o.shipped_by(principal.user_id, carrier, tracking_number, self.clock()),
         )
+        return self._sellers_part(principal, order_id)  # as stored (times to the millisecond)
 
     def deliver(self, principal: Principal, order_id: str) -> Order:
         self._sellers_part(principal, order_id)
-        return change_order(self.orders, order_id, lambda o: o.delivered_for(principal.user_id, self.clock()))
+        change_order(self.orders, order_id, lambda o: o.delivered_for(principal.user_id, self.clock()))
+        return self._sellers_part(principal, order_id)
