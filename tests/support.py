@@ -104,3 +104,11 @@ def stock_of(cloud: LocalCloud, product_id: str, warehouse_id: str = "main") -> 
         ConsistentRead=True,
     )["Item"]
     return int(item["available"]["N"]), int(item["reserved"]["N"]), int(item["sold"]["N"])
+
+
+def fill_cart(cloud: LocalCloud, customer: Actor, *lines: tuple[str, int]) -> None:
+    for product_id, quantity in lines:
+        response = cloud.request(
+            "PUT", f"/v1/cart/items/{product_id}", json={"quantity": quantity}, token=customer.token
+        )
+        assert response.status == 200, response.text

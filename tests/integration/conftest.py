@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from localcloud import LocalCloud
-from support import Actor, register
+from support import Actor, new_product, register
 
 
 @pytest.fixture(scope="session")
@@ -43,5 +43,29 @@ def category(cloud: LocalCloud, actor: Callable[..., Actor]) -> Callable[..., di
         response = cloud.request("POST", "/v1/categories", json=body, token=admin.token)
         assert response.status == 201, response.text
         return dict(response.json())
+
+    return make
+
+
+@pytest.fixture
+def listed(
+    cloud: LocalCloud, actor: Callable[..., Actor], category: Callable[..., dict[str, Any]]
+) -> Callable[..., dict[str, Any]]:
+    """Lists a product (one seller per test unless given) with ``available`` units in stock."""
+    category_id = category("Audio")["category_id"]
+    default_seller = actor("seller")
+
+    def make(available: int = 10, seller: Actor | None = None, **overrides: Any) -> dict[str, Any]:
+        owner = seller or default_seller
+        response = cloud.request(
+            "POST", "/v1/products", json=new_product(category_id, **overrides), token=owner.token
+        )
+        assert response.status == 201, response.text
+        product = dict(response.json())
+        stocked = cloud.request(
+            "PUT", f"/v1/inventory/{product['product_id']}", json={"available": available}, token=owner.token
+        )
+        assert stocked.status == 200, stocked.text
+        return product
 
     return make

@@ -8,17 +8,16 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from test_checkout_saga import fill_cart, listed  # noqa: F401 - the fixture is used by name
 
 from commerce.orders.saga import FulfilmentSteps
 from localcloud import LocalCloud
-from support import ADDRESS, Actor, card, checkout, settled
+from support import ADDRESS, Actor, card, checkout, fill_cart, settled
 
 Listed = Callable[..., dict[str, Any]]
 
 
 @pytest.fixture
-def shopper(cloud: LocalCloud, actor: Callable[..., Actor], listed: Listed) -> Actor:  # noqa: F811
+def shopper(cloud: LocalCloud, actor: Callable[..., Actor], listed: Listed) -> Actor:
     customer = actor("customer")
     fill_cart(cloud, customer, (listed(available=10)["product_id"], 2))
     return customer

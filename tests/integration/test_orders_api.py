@@ -7,45 +7,11 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-import pytest
-
 from localcloud import LocalCloud
-from support import Actor, card, checkout, new_product, settled, stock_of
+from support import Actor, card, checkout, fill_cart, settled, stock_of
 
 Category = Callable[..., dict[str, Any]]
 SHIPMENT = {"carrier": "UPS", "tracking_number": "1Z999AA10123456784"}
-
-
-@pytest.fixture
-def listed(
-    cloud: LocalCloud, actor: Callable[..., Actor], category: Category
-) -> Callable[..., dict[str, Any]]:
-    """Lists a product (one seller per test unless given) with ``available`` units in stock."""
-    category_id = category("Audio")["category_id"]
-    default_seller = actor("seller")
-
-    def make(available: int = 10, seller: Actor | None = None, **overrides: Any) -> dict[str, Any]:
-        owner = seller or default_seller
-        response = cloud.request(
-            "POST", "/v1/products", json=new_product(category_id, **overrides), token=owner.token
-        )
-        assert response.status == 201, response.text
-        product = dict(response.json())
-        stocked = cloud.request(
-            "PUT", f"/v1/inventory/{product['product_id']}", json={"available": available}, token=owner.token
-        )
-        assert stocked.status == 200, stocked.text
-        return product
-
-    return make
-
-
-def fill_cart(cloud: LocalCloud, customer: Actor, *lines: tuple[str, int]) -> None:
-    for product_id, quantity in lines:
-        response = cloud.request(
-            "PUT", f"/v1/cart/items/{product_id}", json={"quantity": quantity}, token=customer.token
-        )
-        assert response.status == 200, response.text
 
 
 def place(

@@ -12,6 +12,7 @@ from commerce.api.schemas.common import Name, RequestModel, Schema, ShortText
 
 __all__ = [
     "AddressCreate",
+    "AddressFields",
     "AddressList",
     "AddressOut",
     "AddressPatch",
@@ -122,7 +123,7 @@ class ProfilePatch(RequestModel):
         return {name: getattr(self, name) for name in self.model_fields_set}
 
 
-class _AddressFields(RequestModel):
+class AddressFields(RequestModel):
     full_name: ShortText
     line1: Name
     line2: Name | None = None
@@ -133,7 +134,7 @@ class _AddressFields(RequestModel):
     phone: Phone | None = None
 
 
-class AddressCreate(_AddressFields):
+class AddressCreate(AddressFields):
     default: StrictBool = False
 
     def fields(self) -> dict[str, object]:

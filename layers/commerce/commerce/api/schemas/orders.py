@@ -8,10 +8,11 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from commerce.api.schemas.accounts import Country, Phone, PostalCode
+from commerce.api.schemas.accounts import AddressFields
 from commerce.api.schemas.carts import MoneyOut
-from commerce.api.schemas.common import Name, RequestModel, Schema, ShortText
+from commerce.api.schemas.common import RequestModel, Schema, ShortText
 from commerce.errors import FieldError, InvalidInput
+from commerce.money import Money
 from commerce.orders.checkout import CheckoutRequest
 from commerce.orders.model import Fulfilment, Order, OrderLine, ShippingAddress
 from commerce.payments.model import PaymentMethod, PaymentMethodKind
@@ -74,16 +75,7 @@ class PaymentMethodIn(RequestModel):
         return PaymentMethod(kind)
 
 
-class AddressIn(RequestModel):
-    full_name: ShortText
-    line1: Name
-    line2: Name | None = None
-    city: ShortText
-    region: ShortText | None = None
-    postal_code: PostalCode
-    country: Country = Field(description="ISO 3166-1 alpha-2 code.", examples=["US"])
-    phone: Phone | None = None
-
+class AddressIn(AddressFields):
     def to_domain(self) -> ShippingAddress:
         return ShippingAddress(**self.model_dump())
 
@@ -200,10 +192,8 @@ class FulfilmentOut(Schema):
         )
 
 
-def _money(value: object) -> MoneyOut | None:
-    from commerce.money import Money
-
-    return MoneyOut.of(value) if isinstance(value, Money) else None
+def _money(value: Money | None) -> MoneyOut | None:
+    return None if value is None else MoneyOut.of(value)
 
 
 class OrderOut(Schema):
