@@ -18,7 +18,7 @@ run: $(STAMP)
 
 # The canaries start their own moto per test, so they run in a process of their own.
 test: $(STAMP) lint typecheck cfn-lint
-	$(BIN)/python -m pytest -n 2 -q tests/unit tests/integration tests/e2e
+	$(BIN)/python -m pytest -n 2 -q tests/unit tests/contract tests/integration tests/e2e
 	$(BIN)/python -m pytest -q tests/canary
 
 lint: $(STAMP)

@@ -55,7 +55,7 @@ from commerce.inventory.model import (
 from commerce.inventory.ports import StaleStock
 from commerce.inventory.service import InventoryService
 from localcloud import LocalCloud
-from tests.unit.fakes import FixedClock, principal
+from unit.fakes import FixedClock, principal
 from tests.unit.inventory_fakes import FakeProductOwners
 
 PRODUCTS = ("p-alpha", "p-beta", "p-gamma")

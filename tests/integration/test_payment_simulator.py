@@ -29,7 +29,7 @@ from commerce.payments.model import (
     PaymentUnavailable,
 )
 from localcloud import hooks
-from tests.unit.fakes import FixedClock
+from unit.fakes import FixedClock
 
 REGION = "us-east-1"
 REFERENCE = re.compile(r"^pi_[0-9a-f]{24}$")

@@ -8,7 +8,9 @@ ledger in its own DynamoDB table.
 | PAYMENT#<order>  | DECLINE#<ulid>    | one declined attempt (decline_code, amount, at); holds nothing |
 
 Stripe's test PaymentMethods decide the outcome (``pm_card_visa`` succeeds, ``pm_card_chargeDeclined``
-is a ``generic_decline``...), so the order saga can be driven down every branch without a network.
+is a ``generic_decline``, ``pm_card_authenticationRequired`` waits for 3-D Secure until
+``authenticate`` plays the customer's answer), so the order saga can be driven down every branch
+without a network.
 Authorise is a put-if-absent (the order's idempotency record); capture and void are updates
 conditional on status and version; a refund is one transaction of its own put-if-absent record and a
 versioned increment, retried when another refund won the race.
@@ -31,6 +33,7 @@ from commerce.errors import Conflict, FieldError, InvalidInput, NotFound
 from commerce.ids import new_id
 from commerce.money import Money
 from commerce.payments.model import (
+    NextAction,
     Payment,
     PaymentDeclined,
     PaymentMethod,
@@ -40,10 +43,18 @@ from commerce.payments.model import (
 )
 from commerce.payments.ports import PaymentProvider
 
-__all__ = ["APPROVED_TEST_CARDS", "DECLINING_TEST_CARDS", "SimulatedCardProcessor"]
+__all__ = [
+    "APPROVED_TEST_CARDS",
+    "AUTHENTICATING_TEST_CARDS",
+    "DECLINING_TEST_CARDS",
+    "SimulatedCardProcessor",
+]
 
 #: Stripe test PaymentMethods that authorise.
 APPROVED_TEST_CARDS = frozenset({"pm_card_visa", "pm_card_mastercard", "pm_card_amex", "pm_card_visa_debit"})
+
+#: Stripe test PaymentMethods that need 3-D Secure before they authorise.
+AUTHENTICATING_TEST_CARDS = frozenset({"pm_card_authenticationRequired", "pm_card_threeDSecure2Required"})
 
 #: Stripe test PaymentMethods that decline: token -> (decline_code, Stripe's message).
 DECLINING_TEST_CARDS: dict[str, tuple[str, str]] = {
@@ -106,6 +117,7 @@ def _payment_item(payment: Payment, version: int) -> dict[str, Any]:
             "captured": payment.captured.amount,
             "refunded": payment.refunded.amount,
             "status": payment.status.value,
+            "client_secret": payment.next_action.client_secret if payment.next_action else None,
             "created_at": isoformat(payment.created_at),
             "updated_at": isoformat(payment.updated_at),
             "version": version,
@@ -115,6 +127,12 @@ def _payment_item(payment: Payment, version: int) -> dict[str, Any]:
 
 def _payment(values: dict[str, Any]) -> Payment:
     currency = str(values["currency"])
+    status = PaymentStatus(values["status"])
+    next_action = (
+        NextAction("use_stripe_sdk", client_secret=values.get("client_secret"))
+        if status is PaymentStatus.REQUIRES_ACTION
+        else None
+    )
     return Payment(
         order_id=values["order_id"],
         reference=values["reference"],
@@ -122,9 +140,10 @@ def _payment(values: dict[str, Any]) -> Payment:
         amount=Money(int(values["amount"]), currency),
         captured=Money(int(values.get("captured", 0)), currency),
         refunded=Money(int(values.get("refunded", 0)), currency),
-        status=PaymentStatus(values["status"]),
+        status=status,
         created_at=datetime.fromisoformat(values["created_at"]),
         updated_at=datetime.fromisoformat(values["updated_at"]),
+        next_action=next_action,
     )
 
 
@@ -137,7 +156,7 @@ def _decline_for(method: PaymentMethod) -> PaymentDeclined | None:
     token = method.token
     if not token:
         return PaymentDeclined("A card payment needs a PaymentMethod id.", "payment_method_unknown")
-    if token in APPROVED_TEST_CARDS:
+    if token in APPROVED_TEST_CARDS or token in AUTHENTICATING_TEST_CARDS:
         return None
     if token in DECLINING_TEST_CARDS:
         decline_code, message = DECLINING_TEST_CARDS[token]
@@ -229,7 +248,14 @@ class SimulatedCardProcessor(PaymentProvider):
             if found is not None:
                 return _replayed(found[0], amount, method)
             now = self._now()
-            payment = Payment.authorized(order_id, _new_reference(), method, amount, now)
+            reference = _new_reference()
+            if method.token in AUTHENTICATING_TEST_CARDS:
+                client_secret = f"{reference}_secret_{secrets.token_hex(8)}"
+                payment = Payment.awaiting_action(
+                    order_id, reference, method, amount, now, NextAction("use_stripe_sdk", client_secret)
+                )
+            else:
+                payment = Payment.authorized(order_id, reference, method, amount, now)
             declined = _decline_for(method)
             if declined is not None:
                 winner = self._record_decline(order_id, amount, declined, now)
@@ -287,6 +313,51 @@ class SimulatedCardProcessor(PaymentProvider):
                 ) from None
             return self._require(order_id)[0]
         return None
+
+    # ------------------------------------------------------------------ 3-D Secure
+    def authenticate(self, order_id: str, *, succeed: bool) -> Payment:
+        """The customer's answer to the 3-D Secure challenge (Stripe.js, in real life).
+
+        Success holds the amount; failure keeps nothing held and leaves the failure for
+        ``complete`` to report, as Stripe leaves ``last_payment_error`` on the intent.
+        """
+        if succeed:
+            return self._move(order_id, Payment.authorized_at)
+        with _outage_is_unavailable():
+            try:
+                self._client.update_item(
+                    TableName=self._table,
+                    Key=_payment_key(order_id),
+                    UpdateExpression="SET failure_code = :code, version = version + :one",
+                    ConditionExpression="#status = :awaiting",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues=to_item(
+                        {
+                            ":code": "authentication_failed",
+                            ":one": 1,
+                            ":awaiting": PaymentStatus.REQUIRES_ACTION.value,
+                        }
+                    ),
+                )
+            except ClientError as error:
+                if not condition_failed(error):
+                    raise
+            return self._require(order_id)[0]
+
+    def complete(self, order_id: str) -> Payment:
+        with _outage_is_unavailable():
+            response = self._client.get_item(
+                TableName=self._table, Key=_payment_key(order_id), ConsistentRead=True
+            )
+        if "Item" not in response:
+            raise NotFound(f"Order {order_id} has no payment.", code="payment_not_found")
+        values = from_item(response["Item"])
+        payment = _payment(values)
+        if payment.status is PaymentStatus.REQUIRES_ACTION and values.get("failure_code"):
+            raise PaymentDeclined(
+                "We are unable to authenticate your payment method.", str(values["failure_code"])
+            )
+        return payment
 
     # ------------------------------------------------------------------ capture and void
     def capture(self, order_id: str) -> Payment:

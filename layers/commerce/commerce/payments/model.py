@@ -14,6 +14,7 @@ from commerce.errors import CommerceError, Conflict, DependencyFailure, FieldErr
 from commerce.money import Money
 
 __all__ = [
+    "NextAction",
     "Payment",
     "PaymentDeclined",
     "PaymentMethod",
@@ -39,6 +40,7 @@ class PaymentMethod:
 
 
 class PaymentStatus(StrEnum):
+    REQUIRES_ACTION = "requires_action"
     AUTHORIZED = "authorized"
     CAPTURED = "captured"
     VOIDED = "voided"
@@ -47,6 +49,18 @@ class PaymentStatus(StrEnum):
 
 
 _REFUNDABLE = frozenset({PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED})
+_VOIDABLE = frozenset({PaymentStatus.REQUIRES_ACTION, PaymentStatus.AUTHORIZED})
+
+
+@dataclass(frozen=True, slots=True)
+class NextAction:
+    """What the customer must do before the payment is authorised: authenticate the card with
+    3-D Secure (``use_stripe_sdk``: the client passes ``client_secret`` to Stripe.js) or approve
+    it at the provider (``redirect_to_url``: PayPal's approval page)."""
+
+    type: str
+    client_secret: str | None = None
+    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +81,7 @@ class Payment:
     status: PaymentStatus
     created_at: datetime
     updated_at: datetime
+    next_action: NextAction | None = None
 
     def __post_init__(self) -> None:
         if not self.amount.currency == self.captured.currency == self.refunded.currency:
@@ -88,6 +103,20 @@ class Payment:
         zero = Money.zero(amount.currency)
         return cls(order_id, reference, method, amount, zero, zero, PaymentStatus.AUTHORIZED, now, now)
 
+    @classmethod
+    def awaiting_action(
+        cls,
+        order_id: str,
+        reference: str,
+        method: PaymentMethod,
+        amount: Money,
+        now: datetime,
+        next_action: NextAction,
+    ) -> Payment:
+        """Nothing held yet: the customer must first authenticate or approve (``next_action``)."""
+        held = cls.authorized(order_id, reference, method, amount, now)
+        return replace(held, status=PaymentStatus.REQUIRES_ACTION, next_action=next_action)
+
     # ------------------------------------------------------------------ figures
     @property
     def held(self) -> Money:
@@ -104,6 +133,18 @@ class Payment:
         return self.taken
 
     # ------------------------------------------------------------------ transitions
+    def authorized_at(self, now: datetime) -> Payment:
+        """The customer completed the action: the amount is now held."""
+        if self.status is PaymentStatus.AUTHORIZED:
+            return self
+        if self.status is not PaymentStatus.REQUIRES_ACTION:
+            raise Conflict(
+                f"A {self.status.value} payment is past authorisation.",
+                code="payment_not_awaiting_action",
+                extra={"status": self.status.value},
+            )
+        return replace(self, status=PaymentStatus.AUTHORIZED, next_action=None, updated_at=now)
+
     def captured_at(self, now: datetime) -> Payment:
         """Take the whole authorised amount."""
         if self.status is PaymentStatus.CAPTURED:
@@ -117,16 +158,16 @@ class Payment:
         return replace(self, status=PaymentStatus.CAPTURED, captured=self.amount, updated_at=now)
 
     def voided_at(self, now: datetime) -> Payment:
-        """Release the hold; nothing was taken, so nothing is refunded."""
+        """Release the hold (or abandon a payment still awaiting the customer); nothing was taken."""
         if self.status is PaymentStatus.VOIDED:
             return self
-        if self.status is not PaymentStatus.AUTHORIZED:
+        if self.status not in _VOIDABLE:
             raise Conflict(
                 f"A {self.status.value} payment cannot be voided; refund it instead.",
                 code="payment_not_voidable",
                 extra={"status": self.status.value},
             )
-        return replace(self, status=PaymentStatus.VOIDED, updated_at=now)
+        return replace(self, status=PaymentStatus.VOIDED, next_action=None, updated_at=now)
 
     def refunded_by(self, amount: Money, now: datetime) -> Payment:
         """Give back part or all of what was captured; never more than is left."""

@@ -20,9 +20,21 @@ class PaymentProvider(ABC):
     def authorize(self, order_id: str, amount: Money, method: PaymentMethod) -> Payment:
         """Hold ``amount``.
 
+        Returns an ``authorized`` payment, or one that ``requires_action`` (3-D Secure, PayPal
+        approval) with its ``next_action`` for the client; nothing is held until ``complete``.
         Called again for the same order: returns the stored payment unchanged (if amount or method
-        differ: ``Conflict(code="payment_mismatch")``). Raises ``PaymentDeclined`` (nothing is held)
-        or ``PaymentUnavailable`` (retry).
+        differ: ``Conflict(code="payment_mismatch")``); a retried call never charges twice.
+        Raises ``PaymentDeclined`` (nothing is held) or ``PaymentUnavailable`` (retry).
+        """
+
+    @abstractmethod
+    def complete(self, order_id: str) -> Payment:
+        """Finish an authorisation that waited for the customer, asking the provider what happened.
+
+        Returns the payment ``authorized`` once the customer authenticated or approved, still
+        ``requires_action`` if they have not yet, and an already authorised (or later) payment
+        unchanged. Raises ``PaymentDeclined`` when the customer failed or abandoned the action
+        (nothing is held), ``NotFound(code="payment_not_found")`` and ``PaymentUnavailable``.
         """
 
     @abstractmethod
@@ -35,7 +47,8 @@ class PaymentProvider(ABC):
 
     @abstractmethod
     def void(self, order_id: str) -> Payment:
-        """Release the hold; a voided payment is returned unchanged.
+        """Release the hold, or abandon a payment still awaiting the customer; a voided payment is
+        returned unchanged.
 
         Raises ``NotFound(code="payment_not_found")`` and ``Conflict(code="payment_not_voidable")``
         once captured (refund it instead).
