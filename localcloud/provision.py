@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import secrets
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -195,6 +196,22 @@ class _Provisioner:
         self.out.attributes[(logical_id, "QueueName")] = name
         self.out.attributes[(logical_id, "QueueUrl")] = url
 
+    def secret(self, logical_id: str, props: dict[str, Any]) -> None:
+        """A Secrets Manager secret: its SecretString, or one generated as GenerateSecretString asks."""
+        value = props.get("SecretString")
+        if value is None:
+            generate = props.get("GenerateSecretString", {})
+            length = int(generate.get("PasswordLength", 32))
+            value = secrets.token_urlsafe(length)[:length].replace("-", "x").replace("_", "y")
+            if "SecretStringTemplate" in generate:
+                value = json.dumps(
+                    {**json.loads(generate["SecretStringTemplate"]), generate["GenerateStringKey"]: value}
+                )
+        name = props.get("Name", self._name(logical_id))
+        arn = self.client("secretsmanager").create_secret(Name=name, SecretString=value)["ARN"]
+        self.out.refs[logical_id] = arn
+        self.out.attributes[(logical_id, "Id")] = arn
+
     def events_bus(self, logical_id: str, props: dict[str, Any]) -> None:
         bus = self.client("events").create_event_bus(Name=props["Name"])
         self.out.refs[logical_id] = props["Name"]
@@ -278,6 +295,7 @@ class _Provisioner:
             "AWS::Lambda::Function": self.lambda_function,
             "AWS::SQS::Queue": self.sqs_queue,
             "AWS::Events::EventBus": self.events_bus,
+            "AWS::SecretsManager::Secret": self.secret,
             "AWS::Events::Rule": self.events_rule,
             "AWS::StepFunctions::StateMachine": self.state_machine,
             "AWS::Lambda::EventSourceMapping": self.event_source_mapping,

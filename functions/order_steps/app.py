@@ -12,7 +12,7 @@ from typing import Any, Literal
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from commerce.bootstrap import fulfilment_steps
 from commerce.errors import CommerceError
@@ -23,6 +23,8 @@ logger = Logger(service="order-steps")
 Step = Literal[
     "reserve_stock",
     "authorize_payment",
+    "await_customer",
+    "complete_payment",
     "confirm_order",
     "capture_payment",
     "commit_stock",
@@ -38,11 +40,21 @@ class StepCommand(BaseModel):
     step: Step
     order_id: str
     failure: dict[str, Any] | None = None
+    #: The wait's task token (``await_customer`` only): whoever holds it resumes the saga.
+    task_token: str | None = None
+
+    @model_validator(mode="after")
+    def _a_wait_has_its_token(self) -> "StepCommand":
+        if self.step == "await_customer" and not self.task_token:
+            raise ValueError("await_customer needs the task token ($$.Task.Token)")
+        return self
 
 
 STEPS: dict[str, Callable[[FulfilmentSteps, StepCommand], dict[str, Any]]] = {
     "reserve_stock": lambda s, c: s.reserve_stock(c.order_id),
     "authorize_payment": lambda s, c: s.authorize_payment(c.order_id),
+    "await_customer": lambda s, c: s.await_customer(c.order_id, c.task_token or ""),
+    "complete_payment": lambda s, c: s.complete_payment(c.order_id),
     "confirm_order": lambda s, c: s.confirm_order(c.order_id),
     "capture_payment": lambda s, c: s.capture_payment(c.order_id),
     "commit_stock": lambda s, c: s.commit_stock(c.order_id),

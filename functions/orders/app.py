@@ -6,13 +6,23 @@ from typing import Annotated
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 
 from commerce.api.auth import principal
 from commerce.api.http import create_resolver, lambda_handler
-from commerce.api.schemas.orders import OrderOut, OrderPage, SellerOrderOut, SellerOrderPage, ShipmentIn
+from commerce.api.schemas.orders import (
+    OrderOut,
+    OrderPage,
+    PaymentOut,
+    RefundOut,
+    SellerOrderOut,
+    SellerOrderPage,
+    ShipmentIn,
+)
+from commerce.api.schemas.payments import RefundCreated, RefundIn
 from commerce.bootstrap import order_service
 from commerce.ids import ULID_PATTERN
+from commerce.orders.model import RefundDestination
 
 logger = Logger(service="orders")
 app = create_resolver(logger)
@@ -50,6 +60,44 @@ def get_order(order_id: OrderId) -> Response[OrderOut]:
 )
 def cancel_order(order_id: OrderId) -> Response[OrderOut]:
     return _reply(OrderOut.of(order_service().cancel(principal(app), order_id)))  # type: ignore[return-value]
+
+
+@app.post(
+    "/v1/orders/<order_id>/payment/confirm",
+    tags=["orders"],
+    summary="The customer is back from 3-D Secure or PayPal approval: the order's checkout goes on",
+)
+def confirm_payment(order_id: OrderId) -> Response[OrderOut]:
+    return _reply(OrderOut.of(order_service().customer_returned(principal(app), order_id)))  # type: ignore[return-value]
+
+
+@app.post(
+    "/v1/orders/<order_id>/refunds",
+    tags=["orders"],
+    summary="Admins: refund all or part of a captured payment, to the original method or the wallet",
+    responses={201: {"description": "Refunded (a replay of the Idempotency-Key answers the same)."}},
+)
+def refund_order(
+    order_id: OrderId,
+    request: RefundIn,
+    idempotency_key: Annotated[
+        str | None, Header(alias="idempotency-key", description="Required: one key per intended refund.")
+    ] = None,
+) -> Response[RefundCreated]:
+    order = order_service().refund(
+        principal(app),
+        order_id,
+        idempotency_key,
+        request.amount.to_domain() if request.amount else None,
+        RefundDestination(request.destination),
+        request.reason,
+    )
+    refund = order.payment.refund(idempotency_key or "")
+    assert refund is not None
+    body = RefundCreated(refund=RefundOut.of(refund), payment=PaymentOut.of(order))
+    return Response(
+        status_code=201, content_type=content_types.APPLICATION_JSON, body=body, headers=dict(PRIVATE)
+    )
 
 
 @app.get("/v1/seller/orders", tags=["seller orders"], summary="The seller's part of every confirmed order")

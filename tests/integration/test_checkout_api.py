@@ -126,7 +126,7 @@ def test_a_saved_address_can_be_used_by_its_id(cloud: LocalCloud, shopper: Actor
             "invalid_payment_method",
         ),
         (
-            {"payment_method": {"type": "wallet"}, "shipping_address": ADDRESS},
+            {"payment_method": {"type": "paypal"}, "shipping_address": ADDRESS},
             {"Idempotency-Key": "e"},
             422,
             "payment_method_not_supported",

@@ -56,7 +56,7 @@ from commerce.inventory.ports import StaleStock
 from commerce.inventory.service import InventoryService
 from localcloud import LocalCloud
 from unit.fakes import FixedClock, principal
-from tests.unit.inventory_fakes import FakeProductOwners
+from unit.inventory_fakes import FakeProductOwners
 
 PRODUCTS = ("p-alpha", "p-beta", "p-gamma")
 #: ``w-b`` is preferred although it sorts after ``w-a``; a warehouse first created by a restock

@@ -169,6 +169,16 @@ class FakeInventoryRepository(InventoryRepository):
         self.reservations[reservation.order_id] = reservation
         self.ledger.extend(movements)
 
+    def extend(self, before: Reservation, after: Reservation) -> None:
+        stored = self.reservations.get(before.order_id)
+        if (
+            stored is None
+            or stored.status is not ReservationStatus.RESERVED
+            or stored.expires_at != before.expires_at
+        ):
+            raise StaleStock(before.order_id)
+        self.reservations[after.order_id] = after
+
     def settle(self, before: Reservation, after: Reservation, movements: list[Movement]) -> None:
         self.settle_calls += 1
         failure, self.fail_on_settle = self.fail_on_settle, None

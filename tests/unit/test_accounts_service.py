@@ -11,7 +11,7 @@ from commerce.accounts.model import MAX_ADDRESSES, UserProfile
 from commerce.accounts.service import AccountService
 from commerce.errors import Conflict, DependencyFailure, InvalidInput, NotFound, Unauthorized
 from commerce.identity import Principal, Role
-from tests.unit.fakes import FakeIdentityProvider, FakeUserRepository, FixedClock, outage, principal
+from unit.fakes import FakeIdentityProvider, FakeUserRepository, FixedClock, outage, principal
 
 PASSWORD = "correct horse battery"
 

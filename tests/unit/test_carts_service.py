@@ -13,8 +13,8 @@ from commerce.errors import Conflict, Forbidden, InvalidInput, NotFound
 from commerce.identity import Role
 from commerce.inventory.model import InsufficientStock
 from commerce.money import Money
-from tests.unit.cart_fakes import FakeCartRepository, FakeStock
-from tests.unit.fakes import FakeProductRepository, FixedClock, principal
+from unit.cart_fakes import FakeCartRepository, FakeStock
+from unit.fakes import FakeProductRepository, FixedClock, principal
 
 CUSTOMER = principal("customer-1", Role.CUSTOMER)
 OTHER_CUSTOMER = principal("customer-2", Role.CUSTOMER)

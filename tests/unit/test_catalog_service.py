@@ -11,7 +11,7 @@ from commerce.catalog.service import CatalogService, NewProduct
 from commerce.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from commerce.identity import Principal, Role
 from commerce.money import Money
-from tests.unit.fakes import (
+from unit.fakes import (
     FakeCategoryRepository,
     FakeMonotonic,
     FakeProductRepository,

@@ -11,7 +11,7 @@ from commerce.catalog.model import Category, Product
 from commerce.errors import Conflict, PreconditionFailed
 from commerce.identity import Role
 from commerce.money import Money
-from tests.unit.fakes import FakeCategoryRepository, FakeProductRepository, FakeUserRepository, FixedClock
+from unit.fakes import FakeCategoryRepository, FakeProductRepository, FakeUserRepository, FixedClock
 
 NOW = FixedClock().now
 

@@ -27,8 +27,8 @@ from commerce.inventory.model import (
 )
 from commerce.inventory.ports import StaleStock
 from commerce.inventory.service import MAX_ALLOCATION_ATTEMPTS, InventoryService
-from tests.unit.fakes import FixedClock, principal
-from tests.unit.inventory_fakes import FakeInventoryRepository, FakeProductOwners
+from unit.fakes import FixedClock, principal
+from unit.inventory_fakes import FakeInventoryRepository, FakeProductOwners
 
 SELLER = principal("seller-1", Role.SELLER)
 OTHER_SELLER = principal("seller-2", Role.SELLER)

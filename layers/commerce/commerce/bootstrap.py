@@ -11,6 +11,7 @@ from commerce.settings import Settings
 
 if TYPE_CHECKING:
     from commerce.accounts.service import AccountService
+    from commerce.adapters.wallet_payments import WalletPayments
     from commerce.carts.service import CartService
     from commerce.catalog.service import CatalogService
     from commerce.inventory.events import StockEventPublisher
@@ -19,7 +20,10 @@ if TYPE_CHECKING:
     from commerce.orders.events import OrderEventPublisher
     from commerce.orders.saga import FulfilmentSteps
     from commerce.orders.service import OrderService
+    from commerce.orders.webhooks import PaymentWebhooks
     from commerce.payments.ports import PaymentProvider
+    from commerce.payments.providers import PaymentProviders
+    from commerce.wallet.service import WalletService
 
 __all__ = [
     "account_service",
@@ -30,10 +34,14 @@ __all__ = [
     "inventory_service",
     "order_event_publisher",
     "order_service",
-    "payment_provider",
+    "payment_providers",
+    "payment_webhooks",
     "reset",
     "settings",
     "stock_event_publisher",
+    "stripe_webhook_secret",
+    "wallet_payments",
+    "wallet_service",
 ]
 
 _client_lock = threading.Lock()
@@ -146,14 +154,97 @@ def cart_service() -> CartService:
     )
 
 
-@cache
-def payment_provider() -> PaymentProvider:
-    from commerce.adapters.payment_simulator import SimulatedCardProcessor
+def _payment_reference(order_id: str) -> str | None:
+    """The provider's id for the order's payment, as the order recorded it (Stripe and PayPal
+    adapters keep no state of their own)."""
+    order = _order_repository().get(order_id)
+    return order.payment.reference if order is not None else None
+
+
+def _card_provider() -> PaymentProvider:
     from commerce.clock import system_clock
 
+    config = settings()
+    if config.card_provider == "stripe":
+        from commerce.adapters.stripe_payments import StripePayments
+
+        return StripePayments.from_secret(
+            config.require("stripe_secret_name"), _payment_reference, system_clock
+        )
+    from commerce.adapters.payment_simulator import SimulatedCardProcessor
+
     return SimulatedCardProcessor(
-        _client("dynamodb"), settings().require("payment_simulator_table"), system_clock
+        _client("dynamodb"), config.require("payment_simulator_table"), system_clock
     )
+
+
+@cache
+def payment_providers() -> PaymentProviders:
+    """One provider per payment method kind this deployment is configured for."""
+    from commerce.clock import system_clock
+    from commerce.payments.model import PaymentMethodKind
+    from commerce.payments.providers import PaymentProviders
+
+    config = settings()
+    by_kind: dict[PaymentMethodKind, PaymentProvider] = {PaymentMethodKind.CARD: _card_provider()}
+    if config.wallet_table:
+        by_kind[PaymentMethodKind.WALLET] = wallet_payments()
+    if config.paypal_secret_name:
+        from commerce.adapters.paypal_payments import PayPalPayments
+
+        by_kind[PaymentMethodKind.PAYPAL] = PayPalPayments.from_secret(
+            config.paypal_secret_name,
+            _payment_reference,
+            system_clock,
+            return_url=config.paypal_return_url,
+            cancel_url=config.paypal_cancel_url,
+            environment=config.paypal_environment,
+        )
+    return PaymentProviders(by_kind)
+
+
+@cache
+def wallet_payments() -> WalletPayments:
+    from commerce.adapters.wallet_payments import WalletPayments
+    from commerce.clock import system_clock
+
+    return WalletPayments(_client("dynamodb"), settings().require("wallet_table"), system_clock)
+
+
+def wallet_service() -> WalletService:
+    return wallet_payments().wallets
+
+
+@cache
+def _secrets() -> Any:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    return SecretsProvider(boto3_client=_client("secretsmanager"))
+
+
+def stripe_webhook_secret() -> str:
+    """Stripe's signing secret for the webhook endpoint, cached for five minutes (a rotated
+    secret is picked up without a redeploy)."""
+    return str(_secrets().get(settings().require("stripe_webhook_secret_name"), max_age=300))
+
+
+@cache
+def payment_webhooks() -> PaymentWebhooks:
+    from commerce.adapters.dynamodb_webhooks import DynamoDBWebhookInbox
+    from commerce.clock import system_clock
+    from commerce.orders.webhooks import PaymentWebhooks
+
+    return PaymentWebhooks(
+        steps=fulfilment_steps(),
+        inbox=DynamoDBWebhookInbox(_client("dynamodb"), settings().require("orders_table")),
+        clock=system_clock,
+    )
+
+
+def _workflow() -> Any:
+    from commerce.adapters.stepfunctions import StepFunctionsWorkflow
+
+    return StepFunctionsWorkflow(_client("stepfunctions"), settings().require("order_state_machine_arn"))
 
 
 def _order_repository() -> Any:
@@ -165,14 +256,18 @@ def _order_repository() -> Any:
 
 @cache
 def fulfilment_steps() -> FulfilmentSteps:
+    from datetime import timedelta
+
     from commerce.clock import system_clock
     from commerce.orders.saga import FulfilmentSteps
 
     return FulfilmentSteps(
         orders=_order_repository(),
         inventory=inventory_service(),
-        payments=payment_provider(),
+        payments=payment_providers(),
+        workflow=_workflow(),
         clock=system_clock,
+        customer_action_timeout=timedelta(seconds=settings().customer_action_seconds),
     )
 
 
@@ -181,7 +276,12 @@ def order_service() -> OrderService:
     from commerce.clock import system_clock
     from commerce.orders.service import OrderService
 
-    return OrderService(orders=_order_repository(), steps=fulfilment_steps(), clock=system_clock)
+    return OrderService(
+        orders=_order_repository(),
+        steps=fulfilment_steps(),
+        clock=system_clock,
+        wallet=wallet_service() if settings().wallet_table else None,
+    )
 
 
 @cache
@@ -191,7 +291,6 @@ def checkout_service() -> CheckoutService:
     from commerce.adapters.dynamodb_carts import DynamoDBCartRepository
     from commerce.adapters.dynamodb_catalog import DynamoDBProductRepository
     from commerce.adapters.dynamodb_users import DynamoDBUserRepository
-    from commerce.adapters.stepfunctions import StepFunctionsWorkflow
     from commerce.clock import system_clock
     from commerce.orders.checkout import CheckoutService
     from commerce.orders.pricing import PricingRules
@@ -203,7 +302,8 @@ def checkout_service() -> CheckoutService:
         carts=DynamoDBCartRepository(dynamodb, config.require("carts_table")),
         products=DynamoDBProductRepository(dynamodb, config.require("products_table")),
         addresses=DynamoDBUserRepository(dynamodb, config.require("users_table")),
-        workflow=StepFunctionsWorkflow(_client("stepfunctions"), config.require("order_state_machine_arn")),
+        workflow=_workflow(),
+        payment_kinds=payment_providers().kinds,
         rules=PricingRules.from_json(config.pricing_rules)
         if config.pricing_rules
         else PricingRules.default(),
@@ -230,7 +330,10 @@ def reset() -> None:
         inventory_service,
         stock_event_publisher,
         cart_service,
-        payment_provider,
+        payment_providers,
+        wallet_payments,
+        _secrets,
+        payment_webhooks,
         fulfilment_steps,
         order_service,
         checkout_service,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,6 +34,22 @@ class Settings(BaseModel):
     orders_table: str | None = Field(default=None, alias="ORDERS_TABLE")
     payment_simulator_table: str | None = Field(default=None, alias="PAYMENT_SIMULATOR_TABLE")
     order_state_machine_arn: str | None = Field(default=None, alias="ORDER_STATE_MACHINE_ARN")
+    wallet_table: str | None = Field(default=None, alias="WALLET_TABLE")
+    #: Who takes card payments: the offline ``simulator`` (local runs, sandboxes) or ``stripe``.
+    card_provider: Literal["simulator", "stripe"] = Field(default="simulator", alias="CARD_PROVIDER")
+    #: Secrets Manager names: Stripe's API key, Stripe's webhook signing secret, PayPal's client
+    #: credentials (PayPal is offered only when its secret is configured).
+    stripe_secret_name: str | None = Field(default=None, alias="STRIPE_SECRET_NAME")
+    stripe_webhook_secret_name: str | None = Field(default=None, alias="STRIPE_WEBHOOK_SECRET_NAME")
+    paypal_secret_name: str | None = Field(default=None, alias="PAYPAL_SECRET_NAME")
+    paypal_environment: Literal["sandbox", "production"] = Field(
+        default="sandbox", alias="PAYPAL_ENVIRONMENT"
+    )
+    #: Where PayPal sends the buyer back after approving (or cancelling) a payment.
+    paypal_return_url: str = Field(default="http://127.0.0.1:3000/paypal/return", alias="PAYPAL_RETURN_URL")
+    paypal_cancel_url: str = Field(default="http://127.0.0.1:3000/paypal/cancel", alias="PAYPAL_CANCEL_URL")
+    #: How long a customer has to authenticate (3-D Secure) or approve (PayPal) a payment.
+    customer_action_seconds: int = Field(default=900, ge=1, alias="CUSTOMER_ACTION_SECONDS")
     #: The pricing rule table as JSON (``commerce.orders.pricing``); empty: the built-in table.
     pricing_rules: str | None = Field(default=None, alias="PRICING_RULES")
     checkout_lock_minutes: int = Field(default=30, ge=1, alias="CHECKOUT_LOCK_MINUTES")

@@ -22,7 +22,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from commerce.adapters.dynamodb import from_item, to_item, transaction_cancel_reasons
+from commerce.adapters.dynamodb import condition_failed, from_item, to_item, transaction_cancel_reasons
 from commerce.clock import isoformat
 from commerce.errors import Conflict
 from commerce.inventory.model import (
@@ -187,6 +187,22 @@ class DynamoDBInventoryRepository(InventoryRepository):
             TableName=self._table, Key=_reservation_key(order_id), ConsistentRead=True
         )
         return _reservation(from_item(response["Item"])) if "Item" in response else None
+
+    def extend(self, before: Reservation, after: Reservation) -> None:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=_reservation_item(after),
+                ConditionExpression="#status = :reserved AND expires_at = :before",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_item(
+                    {":reserved": ReservationStatus.RESERVED.value, ":before": _epoch(before.expires_at)}
+                ),
+            )
+        except ClientError as error:
+            if condition_failed(error):
+                raise StaleStock(before.order_id) from None
+            raise
 
     def expired_reservations(self, now: datetime, limit: int) -> list[Reservation]:
         found: list[Reservation] = []

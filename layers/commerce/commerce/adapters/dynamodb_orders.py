@@ -34,18 +34,22 @@ from commerce.clock import isoformat
 from commerce.money import Money
 from commerce.orders.model import (
     CancellationReason,
+    CustomerAction,
     Fulfilment,
     FulfilmentStatus,
     Order,
     OrderLine,
     OrderPayment,
+    OrderRefund,
     OrderStatus,
+    RefundDestination,
+    RefundStatus,
     Shipment,
     ShippingAddress,
     Totals,
 )
 from commerce.orders.ports import CheckoutClaim, CheckoutConflict, CheckoutRecord, OrderRepository, StaleOrder
-from commerce.payments.model import PaymentMethod, PaymentMethodKind, PaymentStatus
+from commerce.payments.model import NextAction, PaymentMethod, PaymentMethodKind, PaymentStatus
 
 __all__ = ["KEY_LIFETIME", "DynamoDBOrderRepository", "order_from_image", "order_from_item"]
 
@@ -137,7 +141,49 @@ def _payment(payment: OrderPayment) -> dict[str, Any]:
         "authorized": _money(payment.authorized),
         "captured": _money(payment.captured),
         "refunded": _money(payment.refunded),
+        "next_action": None
+        if payment.next_action is None
+        else {
+            "type": payment.next_action.type,
+            "client_secret": payment.next_action.client_secret,
+            "url": payment.next_action.url,
+        },
+        "refunds": [_refund(refund) for refund in payment.refunds],
     }
+
+
+def _refund(refund: OrderRefund) -> dict[str, Any]:
+    return {
+        "refund_id": refund.refund_id,
+        "amount": _money(refund.amount),
+        "destination": refund.destination.value,
+        "reason": refund.reason,
+        "requested_by": refund.requested_by,
+        "requested_at": isoformat(refund.requested_at),
+        "status": refund.status.value,
+        "completed_at": _time(refund.completed_at),
+    }
+
+
+def _to_refund(values: dict[str, Any]) -> OrderRefund:
+    amount = _to_money(values["amount"])
+    assert amount is not None
+    return OrderRefund(
+        refund_id=values["refund_id"],
+        amount=amount,
+        destination=RefundDestination(values["destination"]),
+        reason=values["reason"],
+        requested_by=values["requested_by"],
+        requested_at=datetime.fromisoformat(values["requested_at"]),
+        status=RefundStatus(values["status"]),
+        completed_at=_to_time(values.get("completed_at")),
+    )
+
+
+def _to_next_action(values: dict[str, Any] | None) -> NextAction | None:
+    if not values:
+        return None
+    return NextAction(values["type"], values.get("client_secret"), values.get("url"))
 
 
 def _to_payment(values: dict[str, Any]) -> OrderPayment:
@@ -149,6 +195,8 @@ def _to_payment(values: dict[str, Any]) -> OrderPayment:
         authorized=_to_money(values.get("authorized")),
         captured=_to_money(values.get("captured")),
         refunded=_to_money(values.get("refunded")),
+        next_action=_to_next_action(values.get("next_action")),
+        refunds=tuple(_to_refund(refund) for refund in values.get("refunds", [])),
     )
 
 
@@ -196,6 +244,12 @@ def _order_item(order: Order) -> dict[str, Any]:
                 "cancelled_at": _time(order.cancelled_at),
                 "cancellation_reason": order.cancellation_reason.value if order.cancellation_reason else None,
                 "cancellation_detail": order.cancellation_detail,
+                "customer_action": None
+                if order.customer_action is None
+                else {
+                    "task_token": order.customer_action.task_token,
+                    "until": isoformat(order.customer_action.until),
+                },
                 "version": order.version,
             }
         )
@@ -240,6 +294,12 @@ def order_from_item(item: dict[str, Any]) -> Order:
         cancelled_at=_to_time(values.get("cancelled_at")),
         cancellation_reason=CancellationReason(reason) if reason else None,
         cancellation_detail=values.get("cancellation_detail"),
+        customer_action=CustomerAction(
+            values["customer_action"]["task_token"],
+            datetime.fromisoformat(values["customer_action"]["until"]),
+        )
+        if values.get("customer_action")
+        else None,
         version=int(values["version"]),
     )
 

@@ -12,6 +12,9 @@ from commerce.orders.ports import FulfilmentWorkflow
 
 __all__ = ["StepFunctionsWorkflow"]
 
+#: SendTaskSuccess errors that mean the task is no longer waiting for this token.
+_NO_LONGER_WAITING = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
+
 
 class StepFunctionsWorkflow(FulfilmentWorkflow):
     def __init__(self, client: Any, state_machine_arn: str) -> None:
@@ -30,3 +33,12 @@ class StepFunctionsWorkflow(FulfilmentWorkflow):
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
                 raise
+
+    def resume(self, task_token: str) -> bool:
+        try:
+            self._client.send_task_success(taskToken=task_token, output=json.dumps({"resumed": True}))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in _NO_LONGER_WAITING:
+                return False
+            raise
+        return True

@@ -144,6 +144,19 @@ class Reservation:
     def is_expired(self, now: datetime) -> bool:
         return self.status is ReservationStatus.RESERVED and self.expires_at <= now
 
+    def held_until(self, until: datetime, now: datetime) -> Reservation:
+        """Kept for longer (a customer still authenticating a payment); never shortened."""
+        if self.status is not ReservationStatus.RESERVED:
+            raise Conflict(
+                f"The reservation is already {self.status.value}.", code=f"reservation_{self.status.value}"
+            )
+        expires = until.replace(microsecond=0)
+        if expires <= self.expires_at:
+            return self
+        return replace(
+            self, expires_at=expires, updated_at=now.replace(microsecond=now.microsecond // 1000 * 1000)
+        )
+
     def moved_to(self, status: ReservationStatus, now: datetime, reason: str | None = None) -> Reservation:
         return replace(self, status=status, updated_at=now, release_reason=reason)
 

@@ -50,6 +50,11 @@ class InventoryRepository(ABC):
         ``before.status``. Raises ``StaleStock`` when it is not (someone else moved it first)."""
 
     @abstractmethod
+    def extend(self, before: Reservation, after: Reservation) -> None:
+        """Store ``after``'s later expiry if the reservation is still ``reserved``; raises
+        ``StaleStock`` when it is not."""
+
+    @abstractmethod
     def expired_reservations(self, now: datetime, limit: int) -> list[Reservation]: ...
 
     @abstractmethod

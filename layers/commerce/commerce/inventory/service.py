@@ -229,6 +229,23 @@ class InventoryService:
                 continue  # committed or released meanwhile: look again
         raise Conflict("The reservation is changing too fast; try again.", code="concurrent_update")
 
+    def hold_until(self, order_id: str, until: datetime) -> Reservation:
+        """Keep the order's units reserved until at least ``until``, so the expiry job leaves
+        them alone while the customer authenticates the payment."""
+        for _ in range(MAX_ALLOCATION_ATTEMPTS):
+            current = self.stock.get_reservation(order_id)
+            if current is None:
+                raise NotFound("This order has no reservation.", code="reservation_not_found")
+            held = current.held_until(until, self.clock())
+            if held is current:
+                return current
+            try:
+                self.stock.extend(current, held)
+            except StaleStock:
+                continue
+            return held
+        raise Conflict("The reservation is changing too fast; try again.", code="concurrent_update")
+
     def release_expired(self, now: datetime | None = None, limit: int = 100) -> int:
         """Release reservations nobody committed or released in time (a scheduled job)."""
         moment = now or self.clock()

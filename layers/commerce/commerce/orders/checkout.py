@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 
 from commerce.carts.model import Cart
@@ -33,10 +33,7 @@ from commerce.orders.ports import (
 from commerce.orders.pricing import PricedLine, PricingRules, quote
 from commerce.payments.model import PaymentMethod, PaymentMethodKind
 
-__all__ = ["SUPPORTED_METHODS", "CheckoutRequest", "CheckoutService"]
-
-#: Payment kinds checkout takes today; the wallet and PayPal arrive with their providers.
-SUPPORTED_METHODS = frozenset({PaymentMethodKind.CARD})
+__all__ = ["CheckoutRequest", "CheckoutService"]
 #: Placing attempts when the cart changes under the checkout (another tab editing it).
 MAX_ATTEMPTS = 5
 MAX_KEY_LENGTH = 255
@@ -85,6 +82,8 @@ class CheckoutService:
     workflow: FulfilmentWorkflow
     rules: PricingRules
     clock: Clock
+    #: The payment method kinds a provider is configured for.
+    payment_kinds: frozenset[PaymentMethodKind] = frozenset({PaymentMethodKind.CARD})
     lock_for: timedelta = timedelta(minutes=30)
 
     def checkout(self, principal: Principal, key: str | None, request: CheckoutRequest) -> tuple[Order, bool]:
@@ -158,12 +157,14 @@ class CheckoutService:
         if not cart.lines:
             raise InvalidInput("The cart is empty.", code="cart_empty")
         method = request.payment_method
-        if method.kind not in SUPPORTED_METHODS:
+        if method.kind not in self.payment_kinds:
             raise InvalidInput(
-                f"Paying by {method.kind.value} is not available yet; pay by card.",
+                f"Paying by {method.kind.value} is not available.",
                 code="payment_method_not_supported",
-                errors=[FieldError("body.payment_method.type", "Not available yet.", "not_supported")],
+                errors=[FieldError("body.payment_method.type", "Not available.", "not_supported")],
             )
+        if method.kind is PaymentMethodKind.WALLET:
+            method = replace(method, token=principal.user_id)  # a customer pays from their own wallet
         address = self._address(principal, request)
         products = self.products.get_many(cart.product_ids)
         gone = [

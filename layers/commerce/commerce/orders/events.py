@@ -81,8 +81,9 @@ def order_events(before: Order | None, after: Order | None) -> list[DomainEvent]
                     },
                 )
             )
-    refunded_before = before.payment.refunded.amount if before is not None and before.payment.refunded else 0
-    refunded_after = after.payment.refunded.amount if after.payment.refunded else 0
+    # To the original method or as wallet credit: the customer's view of what came back.
+    refunded_before = before.refunded.amount if before is not None else 0
+    refunded_after = after.refunded.amount
     if refunded_after > refunded_before:
         events.append(
             DomainEvent(

@@ -23,19 +23,23 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from commerce.errors import Conflict, NotFound
+from commerce.errors import Conflict, FieldError, InvalidInput, NotFound
 from commerce.money import Money
 from commerce.orders.pricing import PricedLine, Quote
-from commerce.payments.model import Payment, PaymentMethod, PaymentStatus
+from commerce.payments.model import NextAction, Payment, PaymentMethod, PaymentStatus
 
 __all__ = [
     "CancellationReason",
+    "CustomerAction",
     "Fulfilment",
     "FulfilmentStatus",
     "Order",
     "OrderLine",
     "OrderPayment",
+    "OrderRefund",
     "OrderStatus",
+    "RefundDestination",
+    "RefundStatus",
     "Shipment",
     "ShippingAddress",
     "Totals",
@@ -63,6 +67,8 @@ class CancellationReason(StrEnum):
     PAYMENT_DECLINED = "payment_declined"
     INSUFFICIENT_STOCK = "insufficient_stock"
     RESERVATION_EXPIRED = "reservation_expired"
+    #: The customer did not authenticate (3-D Secure) or approve (PayPal) in time.
+    PAYMENT_ACTION_EXPIRED = "payment_action_expired"
     CUSTOMER_REQUEST = "customer_request"
     ADMIN_REQUEST = "admin_request"
     #: Anything the saga could not finish for a reason of its own (an outage, a bug).
@@ -142,6 +148,45 @@ class Fulfilment:
         return total
 
 
+#: How far a payment has got; a snapshot further back than the order's (a webhook delivered late,
+#: out of order) is ignored, so the order's payment never moves backwards.
+_PAYMENT_PROGRESS = {
+    PaymentStatus.REQUIRES_ACTION: 0,
+    PaymentStatus.AUTHORIZED: 1,
+    PaymentStatus.VOIDED: 2,
+    PaymentStatus.CAPTURED: 2,
+    PaymentStatus.PARTIALLY_REFUNDED: 3,
+    PaymentStatus.REFUNDED: 4,
+}
+
+
+class RefundDestination(StrEnum):
+    #: Back to the card, PayPal account or wallet that paid.
+    ORIGINAL = "original"
+    #: Store credit in the customer's wallet, whatever paid.
+    WALLET = "wallet"
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRefund:
+    """One refund the platform gave (or is giving): recorded on the order before the money moves,
+    so the order alone knows how much is still refundable, whichever way each refund went."""
+
+    refund_id: str
+    amount: Money
+    destination: RefundDestination
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    status: RefundStatus = RefundStatus.PENDING
+    completed_at: datetime | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class OrderPayment:
     """What the order knows of its payment (the provider's record is the source of truth)."""
@@ -153,8 +198,13 @@ class OrderPayment:
     authorized: Money | None = None
     captured: Money | None = None
     refunded: Money | None = None
+    next_action: NextAction | None = None
+    refunds: tuple[OrderRefund, ...] = ()
 
     def following(self, payment: Payment, provider: str) -> OrderPayment:
+        """The provider's newer record of the payment; an older one changes nothing."""
+        if self.status is not None and _behind(payment, self):
+            return self
         return replace(
             self,
             status=payment.status,
@@ -163,7 +213,29 @@ class OrderPayment:
             authorized=payment.amount,
             captured=payment.captured,
             refunded=payment.refunded,
+            next_action=payment.next_action if payment.status is PaymentStatus.REQUIRES_ACTION else None,
         )
+
+    # ------------------------------------------------------------------ refunds
+    def refund(self, refund_id: str) -> OrderRefund | None:
+        return next((r for r in self.refunds if r.refund_id == refund_id), None)
+
+
+def _behind(payment: Payment, known: OrderPayment) -> bool:
+    assert known.status is not None
+    new, old = _PAYMENT_PROGRESS[payment.status], _PAYMENT_PROGRESS[known.status]
+    if new != old:
+        return new < old
+    return known.refunded is not None and payment.refunded < known.refunded
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerAction:
+    """The saga waits for the customer (3-D Secure, PayPal approval) until ``until``; ``task_token``
+    resumes it. Never shown to clients."""
+
+    task_token: str
+    until: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +254,7 @@ class Order:
     cancellation_detail: str | None = None
     confirmed_at: datetime | None = None
     cancelled_at: datetime | None = None
+    customer_action: CustomerAction | None = None
     version: int = 1
 
     # ------------------------------------------------------------------ placing
@@ -325,7 +398,128 @@ class Order:
         )
 
     def with_payment(self, payment: Payment, provider: str, now: datetime) -> Order:
+        """The provider's record of the payment; once it no longer waits for the customer, the
+        saga's wait token is forgotten."""
         following = self.payment.following(payment, provider)
-        if following == self.payment:
+        action = self.customer_action if following.status is PaymentStatus.REQUIRES_ACTION else None
+        if following == self.payment and action == self.customer_action:
             return self
-        return self._changed(now, payment=following)
+        return self._changed(now, payment=following, customer_action=action)
+
+    def awaiting_customer(self, task_token: str, until: datetime, now: datetime) -> Order:
+        """The saga waits for the customer's 3-D Secure or PayPal approval until ``until``."""
+        if self.status is not OrderStatus.PENDING:
+            raise Conflict(f"The order is {self.status.value}.", code=f"order_{self.status.value}")
+        action = CustomerAction(task_token, until)
+        if self.customer_action == action:
+            return self
+        return self._changed(now, customer_action=action)
+
+    # ------------------------------------------------------------------ refunds
+    def refund_requested(
+        self,
+        refund_id: str,
+        amount: Money,
+        destination: RefundDestination,
+        reason: str,
+        requested_by: str,
+        now: datetime,
+    ) -> Order:
+        """Record a refund before the money moves; never more than was captured and not yet refunded.
+
+        The same ``refund_id`` again is a replay (returns the order unchanged) if it asks for
+        the same; asking for something else under it is a conflict.
+        """
+        existing = self.payment.refund(refund_id)
+        if existing is not None:
+            if (existing.amount, existing.destination) != (amount, destination):
+                raise InvalidInput(
+                    "This Idempotency-Key was already used for another refund.",
+                    code="idempotency_key_reused",
+                )
+            return self
+        if self.payment.status not in (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED):
+            status = self.payment_state.value if self.payment_state else "unpaid"
+            raise Conflict(
+                f"Only a captured payment can be refunded; this one is {status}.",
+                code="payment_not_refundable",
+                extra={"payment_status": status},
+            )
+        if amount.currency != self.currency:
+            raise InvalidInput(
+                f"The order was paid in {self.currency}, not {amount.currency}.",
+                code="currency_mismatch",
+                errors=[FieldError("body.amount.currency", f"expected {self.currency}")],
+            )
+        if amount.amount < 1:
+            raise InvalidInput(
+                "A refund is for at least one minor unit.",
+                code="invalid_amount",
+                errors=[FieldError("body.amount.amount", "must be at least 1")],
+            )
+        refundable = self.refundable
+        if refundable < amount:
+            raise InvalidInput(
+                f"Only {refundable} of this order can still be refunded.",
+                code="refund_exceeds_captured",
+                extra={"refundable": {"amount": refundable.amount, "currency": refundable.currency}},
+            )
+        refund = OrderRefund(refund_id, amount, destination, reason, requested_by, now)
+        return self._changed(now, payment=replace(self.payment, refunds=(*self.payment.refunds, refund)))
+
+    def _sum(self, refunds: Iterable[OrderRefund]) -> Money:
+        total = Money.zero(self.currency)
+        for refund in refunds:
+            total += refund.amount
+        return total
+
+    @property
+    def refundable(self) -> Money:
+        """Captured and not yet promised back by any refund, pending or done."""
+        captured = self.payment.captured
+        if (
+            self.payment.status not in (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED)
+            or not captured
+        ):
+            return Money.zero(self.currency)
+        return captured - self._sum(self.payment.refunds)
+
+    @property
+    def refunded(self) -> Money:
+        """Given back so far, to the original method (the provider's record) or to the wallet."""
+        to_wallet = self._sum(
+            r
+            for r in self.payment.refunds
+            if r.destination is RefundDestination.WALLET and r.status is RefundStatus.SUCCEEDED
+        )
+        return (self.payment.refunded or Money.zero(self.currency)) + to_wallet
+
+    @property
+    def payment_state(self) -> PaymentStatus | None:
+        """The payment's state as the customer sees it: a wallet refund of a card payment counts
+        as a refund, though the card processor still shows the payment captured."""
+        captured = self.payment.captured
+        if self.payment.status not in (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED):
+            return self.payment.status
+        refunded = self.refunded
+        if not captured or refunded.amount == 0:
+            return PaymentStatus.CAPTURED
+        return PaymentStatus.REFUNDED if captured <= refunded else PaymentStatus.PARTIALLY_REFUNDED
+
+    def refund_withdrawn(self, refund_id: str, now: datetime) -> Order:
+        """A pending refund the provider refused: it no longer counts against what is refundable."""
+        refund = self.payment.refund(refund_id)
+        if refund is None or refund.status is RefundStatus.SUCCEEDED:
+            return self
+        refunds = tuple(r for r in self.payment.refunds if r.refund_id != refund_id)
+        return self._changed(now, payment=replace(self.payment, refunds=refunds))
+
+    def refund_completed(self, refund_id: str, now: datetime) -> Order:
+        refund = self.payment.refund(refund_id)
+        if refund is None:
+            raise NotFound("No such refund.", code="refund_not_found")
+        if refund.status is RefundStatus.SUCCEEDED:
+            return self
+        done = replace(refund, status=RefundStatus.SUCCEEDED, completed_at=now)
+        refunds = tuple(done if r.refund_id == refund_id else r for r in self.payment.refunds)
+        return self._changed(now, payment=replace(self.payment, refunds=refunds))

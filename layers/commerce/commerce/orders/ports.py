@@ -19,6 +19,7 @@ __all__ = [
     "FulfilmentWorkflow",
     "OrderRepository",
     "StaleOrder",
+    "WebhookInbox",
 ]
 
 
@@ -97,3 +98,21 @@ class FulfilmentWorkflow(ABC):
     @abstractmethod
     def start(self, order: Order) -> None:
         """Start the saga for ``order``, named after it: starting it again is harmless."""
+
+    @abstractmethod
+    def resume(self, task_token: str) -> bool:
+        """Wake the saga waiting on ``task_token`` (the customer acted); False when it no longer
+        waits (already resumed, timed out, finished): resuming twice is harmless."""
+
+
+class WebhookInbox(ABC):
+    """The webhook events already handled, by provider and event id (kept for 30 days, longer
+    than any provider retries)."""
+
+    @abstractmethod
+    def seen(self, provider: str, event_id: str) -> bool: ...
+
+    @abstractmethod
+    def remember(
+        self, provider: str, event_id: str, event_type: str, order_id: str | None, at: datetime
+    ) -> None: ...

@@ -17,16 +17,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from commerce.clock import Clock, isoformat
 from commerce.errors import CommerceError, Conflict, DependencyFailure, NotFound
 from commerce.inventory.model import Line
 from commerce.inventory.service import InventoryService
-from commerce.orders.model import CancellationReason, Order, OrderStatus
-from commerce.orders.ports import OrderRepository, StaleOrder
-from commerce.payments.model import PaymentStatus
+from commerce.orders.model import CancellationReason, Order, OrderStatus, RefundDestination
+from commerce.orders.ports import FulfilmentWorkflow, OrderRepository, StaleOrder
+from commerce.payments.model import PaymentDeclined, PaymentStatus
 from commerce.payments.ports import PaymentProvider
+from commerce.payments.providers import PaymentProviders
 
 __all__ = [
     "TRANSIENT_CODES",
@@ -93,12 +95,19 @@ def change_order(orders: OrderRepository, order_id: str, change: Callable[[Order
     raise Conflict("The order is changing too fast; try again.", code="order_busy")
 
 
+#: Stock stays reserved this long past the customer's deadline, so it outlives the wait itself.
+RESERVATION_MARGIN = timedelta(minutes=5)
+
+
 @dataclass
 class FulfilmentSteps:
     orders: OrderRepository
     inventory: InventoryService
-    payments: PaymentProvider
+    payments: PaymentProviders
+    workflow: FulfilmentWorkflow
     clock: Clock
+    #: How long the customer has to authenticate (3-D Secure) or approve (PayPal) a payment.
+    customer_action_timeout: timedelta = timedelta(minutes=15)
 
     def _order(self, order_id: str) -> Order:
         order = self.orders.get(order_id)
@@ -112,12 +121,22 @@ class FulfilmentSteps:
             raise Conflict("The order was cancelled.", code="order_cancelled")
         return order
 
-    def _record_payment(self, order_id: str) -> None:
-        payment = self.payments.find(order_id)
-        if payment is not None:
-            change_order(
-                self.orders, order_id, lambda o: o.with_payment(payment, self.payments.name, self.clock())
-            )
+    def provider(self, order: Order) -> PaymentProvider:
+        """The provider that took (or will take) the order's payment."""
+        if order.payment.provider:
+            return self.payments.named(order.payment.provider)
+        return self.payments.for_kind(order.payment.method.kind)
+
+    def record_payment(self, order_id: str) -> Order:
+        """The order's payment as the provider now records it (never moving it backwards)."""
+        order = self._order(order_id)
+        provider = self.provider(order)
+        payment = provider.find(order_id)
+        if payment is None:
+            return order
+        return change_order(
+            self.orders, order_id, lambda o: o.with_payment(payment, provider.name, self.clock())
+        )
 
     # ------------------------------------------------------------------ forward
     def reserve_stock(self, order_id: str) -> dict[str, Any]:
@@ -128,12 +147,70 @@ class FulfilmentSteps:
         return {"expires_at": isoformat(reservation.expires_at)}
 
     def authorize_payment(self, order_id: str) -> dict[str, Any]:
+        """Hold the total; ``requires_action`` sends the saga to wait for the customer."""
         order = self._still_pending(order_id)
-        payment = self.payments.authorize(order_id, order.totals.total, order.payment.method)
-        change_order(
-            self.orders, order_id, lambda o: o.with_payment(payment, self.payments.name, self.clock())
+        provider = self.provider(order)
+        payment = provider.authorize(order_id, order.totals.total, order.payment.method)
+        change_order(self.orders, order_id, lambda o: o.with_payment(payment, provider.name, self.clock()))
+        return self._payment_step(payment.reference, payment.status, None)
+
+    def _payment_step(self, reference: str, status: PaymentStatus, order: Order | None) -> dict[str, Any]:
+        """The payment steps' result; ``wait_seconds`` is how long the saga may wait for the
+        customer from now (the state machine's ``TimeoutSecondsPath``)."""
+        now = self.clock()
+        until = (
+            order.customer_action.until
+            if order and order.customer_action
+            else now + self.customer_action_timeout
         )
-        return {"reference": payment.reference, "status": payment.status.value}
+        wait = max(1, int((until - now).total_seconds()))
+        return {"reference": reference, "status": status.value, "wait_seconds": wait}
+
+    def await_customer(self, order_id: str, task_token: str) -> dict[str, Any]:
+        """Park the saga until the customer authenticates or approves the payment.
+
+        Stores the task token for the webhook (or the customer's return) to resume with, and
+        keeps the stock reserved past the deadline, so a customer who has paid never finds it
+        gone. The deadline is set by the first wait and kept by later ones. The customer may
+        have acted before the token was stored: then the saga is resumed at once.
+        """
+        order = self._still_pending(order_id)
+        now = self.clock()
+        until = order.customer_action.until if order.customer_action else now + self.customer_action_timeout
+        if until <= now:
+            raise Conflict(
+                "The customer did not complete the payment in time.", code="payment_action_expired"
+            )
+        self.inventory.hold_until(order_id, until + RESERVATION_MARGIN)
+        change_order(self.orders, order_id, lambda o: o.awaiting_customer(task_token, until, self.clock()))
+        if self._customer_has_acted(order):
+            self.workflow.resume(task_token)
+        return {"until": isoformat(until)}
+
+    def _customer_has_acted(self, order: Order) -> bool:
+        try:
+            payment = self.provider(order).complete(order.order_id)
+        except PaymentDeclined:
+            return True  # failed the challenge: complete_payment reports it
+        return payment.status is not PaymentStatus.REQUIRES_ACTION
+
+    def complete_payment(self, order_id: str) -> dict[str, Any]:
+        """After the wait: authorised, still waiting (the saga waits again), or declined."""
+        order = self._still_pending(order_id)
+        provider = self.provider(order)
+        payment = provider.complete(order_id)
+        order = change_order(
+            self.orders, order_id, lambda o: o.with_payment(payment, provider.name, self.clock())
+        )
+        return self._payment_step(payment.reference, payment.status, order)
+
+    def customer_acted(self, order_id: str) -> bool:
+        """The provider says the customer authenticated or approved: wake the waiting saga.
+        False when no saga waits (not yet parked, or already moved on)."""
+        order = self.orders.get(order_id)
+        if order is None or order.customer_action is None:
+            return False
+        return self.workflow.resume(order.customer_action.task_token)
 
     def confirm_order(self, order_id: str) -> dict[str, Any]:
         """Confirmed, and the ``OrderConfirmed`` event's detail for the publishing step."""
@@ -141,10 +218,9 @@ class FulfilmentSteps:
         return order_confirmed_detail(order)
 
     def capture_payment(self, order_id: str) -> dict[str, Any]:
-        payment = self.payments.capture(order_id)
-        change_order(
-            self.orders, order_id, lambda o: o.with_payment(payment, self.payments.name, self.clock())
-        )
+        provider = self.provider(self._order(order_id))
+        payment = provider.capture(order_id)
+        change_order(self.orders, order_id, lambda o: o.with_payment(payment, provider.name, self.clock()))
         return {"status": payment.status.value}
 
     def commit_stock(self, order_id: str) -> dict[str, Any]:
@@ -158,16 +234,37 @@ class FulfilmentSteps:
 
     # ------------------------------------------------------------------ compensation
     def return_payment(self, order_id: str) -> dict[str, Any]:
-        """Nothing stays taken: a hold is voided, a capture refunded in full."""
-        payment = self.payments.find(order_id)
+        """Nothing stays taken: a hold is voided (or a wait for the customer abandoned), a
+        capture refunded: whatever no earlier refund (to the card or the wallet) gave back."""
+        order = self._order(order_id)
+        provider = self.provider(order)
+        payment = provider.find(order_id)
         if payment is None:
             return {"status": None}
-        if payment.status is PaymentStatus.AUTHORIZED:
-            payment = self.payments.void(order_id)
+        if payment.status in (PaymentStatus.AUTHORIZED, PaymentStatus.REQUIRES_ACTION):
+            provider.void(order_id)
         elif payment.refundable.amount > 0:
-            payment = self.payments.refund(order_id, payment.refundable, refund_id=f"{order_id}-cancelled")
-        self._record_payment(order_id)
-        return {"status": payment.status.value}
+            refund_id = f"{order_id}-cancelled"
+            order = self.record_payment(order_id)
+            promised = order.payment.refund(refund_id)
+            amount = promised.amount if promised else min(order.refundable, payment.refundable)
+            if amount.amount > 0:
+                change_order(
+                    self.orders,
+                    order_id,
+                    lambda o: o.refund_requested(
+                        refund_id,
+                        amount,
+                        RefundDestination.ORIGINAL,
+                        "order cancelled",
+                        "system",
+                        self.clock(),
+                    ),
+                )
+                provider.refund(order_id, amount, refund_id=refund_id)
+                change_order(self.orders, order_id, lambda o: o.refund_completed(refund_id, self.clock()))
+        status = self.record_payment(order_id).payment.status
+        return {"status": status.value if status else None}
 
     def return_stock(self, order_id: str) -> dict[str, Any]:
         reservation = self.inventory.give_back(order_id, "order cancelled")

@@ -14,7 +14,7 @@ from commerce.api.schemas.common import RequestModel, Schema, ShortText
 from commerce.errors import FieldError, InvalidInput
 from commerce.money import Money
 from commerce.orders.checkout import CheckoutRequest
-from commerce.orders.model import Fulfilment, Order, OrderLine, ShippingAddress
+from commerce.orders.model import Fulfilment, Order, OrderLine, OrderRefund, ShippingAddress
 from commerce.payments.model import PaymentMethod, PaymentMethodKind
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "OrderOut",
     "OrderPage",
     "PaymentMethodIn",
+    "RefundOut",
     "SavedAddressIn",
     "SellerOrderOut",
     "SellerOrderPage",
@@ -36,14 +37,13 @@ Token = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 
 class PaymentMethodIn(RequestModel):
     """`{"type": "card", "payment_method_id": "pm_card_visa"}`, `{"type": "wallet"}` or
-    `{"type": "paypal", "order_id": "..."}`. Never card numbers: a card is a Stripe
-    PaymentMethod id made by Stripe.js on the client."""
+    `{"type": "paypal"}` (the order then shows the PayPal approval link to send the buyer to).
+    Never card numbers: a card is a Stripe PaymentMethod id made by Stripe.js on the client."""
 
     type: Annotated[str, StringConstraints(max_length=40)] = Field(
         json_schema_extra={"enum": [kind.value for kind in PaymentMethodKind]}, examples=["card"]
     )
     payment_method_id: Token | None = Field(default=None, examples=["pm_card_visa"])
-    order_id: Token | None = Field(default=None, description="The PayPal order id (type paypal).")
 
     def to_domain(self) -> PaymentMethod:
         try:
@@ -64,14 +64,6 @@ class PaymentMethodIn(RequestModel):
                     ],
                 )
             return PaymentMethod(kind, self.payment_method_id)
-        if kind is PaymentMethodKind.PAYPAL:
-            if self.order_id is None:
-                raise InvalidInput(
-                    "A PayPal payment needs the PayPal order_id.",
-                    code="invalid_payment_method",
-                    errors=[FieldError("body.payment_method.order_id", "Required.", "missing")],
-                )
-            return PaymentMethod(kind, self.order_id)
         return PaymentMethod(kind)
 
 
@@ -151,14 +143,67 @@ class AddressOut(Schema):
     phone: str | None
 
 
+class NextActionOut(Schema):
+    type: str = Field(
+        description="use_stripe_sdk: pass client_secret to Stripe.js (3-D Secure); "
+        "redirect_to_url: send the buyer to url (PayPal approval)."
+    )
+    client_secret: str | None
+    url: str | None
+
+
+class RefundOut(Schema):
+    refund_id: str
+    amount: MoneyOut
+    destination: str = Field(description="original (the card, PayPal or wallet that paid) or wallet.")
+    status: str = Field(description="pending or succeeded.")
+    reason: str
+    requested_at: datetime
+    completed_at: datetime | None
+
+    @classmethod
+    def of(cls, refund: OrderRefund) -> RefundOut:
+        return cls(
+            refund_id=refund.refund_id,
+            amount=MoneyOut.of(refund.amount),
+            destination=refund.destination.value,
+            status=refund.status.value,
+            reason=refund.reason,
+            requested_at=refund.requested_at,
+            completed_at=refund.completed_at,
+        )
+
+
 class PaymentOut(Schema):
     method: str = Field(examples=["card"])
     status: str | None = Field(
-        description="authorized, captured, voided, partially_refunded, refunded; null before authorisation."
+        description="requires_action, authorized, captured, voided, partially_refunded, refunded; "
+        "null before authorisation."
+    )
+    next_action: NextActionOut | None = Field(
+        description="While status is requires_action: what the customer must do to pay."
     )
     authorized: MoneyOut | None
     captured: MoneyOut | None
-    refunded: MoneyOut | None
+    refunded: MoneyOut | None = Field(description="Given back so far, to the original method or the wallet.")
+    refunds: list[RefundOut]
+
+    @classmethod
+    def of(cls, order: Order) -> PaymentOut:
+        payment = order.payment
+        action = payment.next_action
+        state = order.payment_state
+        return cls(
+            method=payment.method.kind.value,
+            status=state.value if state else None,
+            next_action=None
+            if action is None
+            else NextActionOut(type=action.type, client_secret=action.client_secret, url=action.url),
+            authorized=_money(payment.authorized),
+            captured=_money(payment.captured),
+            refunded=_money(order.refunded) if payment.status else None,
+            refunds=[RefundOut.of(refund) for refund in payment.refunds],
+        )
 
 
 class ShipmentOut(Schema):
@@ -239,13 +284,7 @@ class OrderOut(Schema):
                 country=address.country,
                 phone=address.phone,
             ),
-            payment=PaymentOut(
-                method=order.payment.method.kind.value,
-                status=order.payment.status.value if order.payment.status else None,
-                authorized=_money(order.payment.authorized),
-                captured=_money(order.payment.captured),
-                refunded=_money(order.payment.refunded),
-            ),
+            payment=PaymentOut.of(order),
             fulfilments=[FulfilmentOut.of(f) for f in order.fulfilments],
             created_at=order.created_at,
             updated_at=order.updated_at,
