@@ -8,12 +8,9 @@ once instead of sleeping through the SDK's backoff (the state machine owns retri
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import stripe
@@ -22,24 +19,7 @@ from commerce.adapters.stripe_payments import StripePayments
 from commerce.money import Money
 from commerce.payments.model import Payment, PaymentMethod, PaymentMethodKind
 from contract.harness import ProviderHarness
-
-try:
-    from tests.fakes.stripe_api import NEEDS_AUTHENTICATION, FakeStripeAPI, StripeRequest
-except ImportError:
-    # apimatic-core (PayPal's SDK) installs a top-level ``tests`` package into site-packages that shadows
-    # ours, and plain ``fakes`` is tests/unit/fakes.py whenever pytest has put tests/unit first on
-    # sys.path: load the fake by its path under a name nothing else uses.
-    _name = "stripe_fake_api"
-    if _name not in sys.modules:
-        _spec = importlib.util.spec_from_file_location(
-            _name, Path(__file__).parents[1] / "fakes" / "stripe_api.py"
-        )
-        assert _spec is not None and _spec.loader is not None
-        sys.modules[_name] = importlib.util.module_from_spec(_spec)
-        _spec.loader.exec_module(sys.modules[_name])
-    NEEDS_AUTHENTICATION = sys.modules[_name].NEEDS_AUTHENTICATION
-    FakeStripeAPI = sys.modules[_name].FakeStripeAPI
-    StripeRequest = sys.modules[_name].StripeRequest
+from provider_fakes.stripe_api import NEEDS_AUTHENTICATION, FakeStripeAPI, StripeRequest
 
 __all__ = ["NEEDS_AUTHENTICATION", "TEST_KEY", "FakeStripeAPI", "StripeHarness", "StripeRequest"]
 
