@@ -319,6 +319,35 @@ class LocalCloud:
             else:
                 raise NotImplementedError(f"schedule target {arn} is not supported locally")
 
+    # ------------------------------------------------------------------ payments
+    def deliver_stripe_event(self, event: dict[str, Any], *, signature: str | None = None) -> LocalResponse:
+        """POST ``event`` to the Stripe webhook endpoint signed as Stripe signs it (with the
+        endpoint's secret from Secrets Manager), unless ``signature`` is given."""
+        from commerce.payments.stripe_webhooks import sign
+
+        payload = jsonlib.dumps(event)
+        if signature is None:
+            secret_name = os.environ["STRIPE_WEBHOOK_SECRET_NAME"]
+            secret = self.client("secretsmanager").get_secret_value(SecretId=secret_name)["SecretString"]
+            signature = sign(payload, secret)
+        return self.request(
+            "POST",
+            "/v1/payments/webhooks/stripe",
+            body=payload,
+            headers={"content-type": "application/json", "stripe-signature": signature},
+        )
+
+    def authenticate_payment(self, order_id: str, *, succeed: bool = True) -> LocalResponse:
+        """The customer answers the 3-D Secure challenge of the order's card payment (the card
+        simulator plays Stripe), and Stripe's webhook tells the platform."""
+        from commerce.bootstrap import payment_providers
+        from commerce.payments.model import PaymentMethodKind
+
+        simulator = payment_providers().for_kind(PaymentMethodKind.CARD)
+        simulator.authenticate(order_id, succeed=succeed)  # type: ignore[attr-defined]
+        kind = "payment_intent.amount_capturable_updated" if succeed else "payment_intent.payment_failed"
+        return self.deliver_stripe_event(simulator.stripe_event(order_id, kind))  # type: ignore[attr-defined]
+
     # ------------------------------------------------------------------ HTTP
     def request(
         self,

@@ -55,7 +55,9 @@ def credit_wallet(
     receipt = service.credit(
         request.customer_id, request.amount.to_domain(), credit_id, request.reason, admin.user_id
     )
-    logger.info("wallet credited", extra={"customer_id": request.customer_id, "created": receipt.created})
+    logger.info(
+        "wallet credited", extra={"customer_id": request.customer_id, "replayed": not receipt.created}
+    )
     body = WalletCreditOut(
         movement_id=receipt.movement.movement_id,
         created=receipt.created,

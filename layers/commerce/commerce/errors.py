@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "BadRequest",
     "CommerceError",
     "Conflict",
     "DependencyFailure",
@@ -55,6 +56,13 @@ class InvalidInput(CommerceError):
     """The request is well-formed but breaks a rule (a field value, a reference)."""
 
     default_code = "validation_failed"
+
+
+class BadRequest(InvalidInput):
+    """The request itself cannot be read or trusted (a bad signature, a body that is not what the
+    endpoint takes): 400, not 422."""
+
+    default_code = "bad_request"
 
 
 class Unauthorized(CommerceError):

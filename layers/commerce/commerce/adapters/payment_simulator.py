@@ -87,6 +87,17 @@ _TRANSIENT_ERRORS = frozenset(
 _LOST_RACE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 
 
+#: How Stripe names each state of a manually captured PaymentIntent.
+_STRIPE_STATUS = {
+    PaymentStatus.REQUIRES_ACTION: "requires_action",
+    PaymentStatus.AUTHORIZED: "requires_capture",
+    PaymentStatus.CAPTURED: "succeeded",
+    PaymentStatus.PARTIALLY_REFUNDED: "succeeded",
+    PaymentStatus.REFUNDED: "succeeded",
+    PaymentStatus.VOIDED: "canceled",
+}
+
+
 def _pk(order_id: str) -> str:
     return f"PAYMENT#{order_id}"
 
@@ -358,6 +369,31 @@ class SimulatedCardProcessor(PaymentProvider):
                 "We are unable to authenticate your payment method.", str(values["failure_code"])
             )
         return payment
+
+    def stripe_event(self, order_id: str, event_type: str) -> dict[str, Any]:
+        """The event Stripe would send now about the order's PaymentIntent (``event_type`` such as
+        ``payment_intent.amount_capturable_updated``), its object as the simulator records it."""
+        payment, _ = self._require(order_id)
+        return {
+            "id": f"evt_{secrets.token_hex(12)}",
+            "object": "event",
+            "type": event_type,
+            "created": int(self._clock().timestamp()),
+            "livemode": False,
+            "data": {
+                "object": {
+                    "id": payment.reference,
+                    "object": "payment_intent",
+                    "amount": payment.amount.amount,
+                    "amount_capturable": payment.held.amount,
+                    "amount_received": payment.captured.amount,
+                    "currency": payment.amount.currency.lower(),
+                    "capture_method": "manual",
+                    "status": _STRIPE_STATUS[payment.status],
+                    "metadata": {"order_id": order_id},
+                }
+            },
+        }
 
     # ------------------------------------------------------------------ capture and void
     def capture(self, order_id: str) -> Payment:

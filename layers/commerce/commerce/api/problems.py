@@ -10,6 +10,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from commerce.errors import (
+    BadRequest,
     CommerceError,
     Conflict,
     DependencyFailure,
@@ -27,6 +28,7 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://commerce.example/problems/"
 
 _STATUS: tuple[tuple[type[CommerceError], HTTPStatus], ...] = (
+    (BadRequest, HTTPStatus.BAD_REQUEST),
     (InvalidInput, HTTPStatus.UNPROCESSABLE_ENTITY),
     (Unauthorized, HTTPStatus.UNAUTHORIZED),
     (Forbidden, HTTPStatus.FORBIDDEN),

@@ -57,7 +57,8 @@ class PaymentWebhooks:
             return WebhookOutcome.IGNORED
         if self.steps.orders.get(event.order_id) is None:
             return WebhookOutcome.IGNORED
-        self.steps.record_payment(event.order_id)
         if event.type in _CUSTOMER_ACTED:
+            # Before recording the payment: once the order sees it authorised, it forgets the token.
             self.steps.customer_acted(event.order_id)
+        self.steps.record_payment(event.order_id)
         return WebhookOutcome.PROCESSED

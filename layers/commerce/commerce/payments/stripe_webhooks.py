@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from commerce.errors import FieldError, InvalidInput
+from commerce.errors import BadRequest, FieldError
 
 __all__ = ["TOLERANCE_SECONDS", "StripeEvent", "sign", "verified_event"]
 
@@ -31,8 +31,8 @@ class StripeEvent:
     object_status: str | None
 
 
-def _invalid_signature(detail: str) -> InvalidInput:
-    return InvalidInput(
+def _invalid_signature(detail: str) -> BadRequest:
+    return BadRequest(
         detail,
         code="invalid_signature",
         errors=[FieldError("header.Stripe-Signature", detail, "invalid_signature")],
@@ -40,7 +40,7 @@ def _invalid_signature(detail: str) -> InvalidInput:
 
 
 def verified_event(payload: str, signature: str | None, secret: str) -> StripeEvent:
-    """The event, if Stripe signed this very body recently; ``InvalidInput`` otherwise."""
+    """The event, if Stripe signed this very body recently; ``BadRequest`` otherwise."""
     import stripe  # the SDK is only needed where webhooks arrive
 
     try:
@@ -55,7 +55,7 @@ def verified_event(payload: str, signature: str | None, secret: str) -> StripeEv
         created = int(body.get("created", 0))
         obj: dict[str, Any] = body.get("data", {}).get("object", {}) or {}
     except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise InvalidInput("The event is not a Stripe event.", code="invalid_payload") from error
+        raise BadRequest("The event is not a Stripe event.", code="invalid_payload") from error
     metadata = obj.get("metadata") if isinstance(obj, dict) else None
     order_id = metadata.get("order_id") if isinstance(metadata, dict) else None
     status = obj.get("status") if isinstance(obj, dict) else None
