@@ -20,7 +20,9 @@ def _serve(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     cloud = LocalCloud().start()
     report = seed(cloud) if not args.no_seed else None
-    server = make_server(cloud.gateway, args.host, args.port, quiet=args.quiet)
+    server = make_server(
+        cloud.gateway, args.host, args.port, quiet=args.quiet, authenticate=cloud.simulated_3ds_answer
+    )
     port = server.server_address[1]
     cloud.scheduler.start()
     base = f"http://{args.host}:{port}"
@@ -41,6 +43,10 @@ def _serve(args: argparse.Namespace) -> int:
             f"  Sign in:  curl -s -X POST {base}/v1/auth/login -H 'content-type: application/json' "
             f'-d \'{{"email":"customer@example.com","password":"{DEMO_PASSWORD}"}}\''
         )
+    lines.append(
+        f"  3-D Secure (test card pm_card_authenticationRequired): curl -X POST {base}/_simulator/3ds/<order_id>"
+        "  (?outcome=fail to fail it)"
+    )
     lines.append("Press Ctrl-C to stop.\n")
     print("\n".join(lines), flush=True)
     if report is not None:

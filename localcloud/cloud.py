@@ -348,6 +348,21 @@ class LocalCloud:
         kind = "payment_intent.amount_capturable_updated" if succeed else "payment_intent.payment_failed"
         return self.deliver_stripe_event(simulator.stripe_event(order_id, kind))  # type: ignore[attr-defined]
 
+    def simulated_3ds_answer(self, order_id: str, succeed: bool) -> GatewayResponse:
+        """``authenticate_payment`` for the local server's 3-D Secure page."""
+        from commerce.errors import CommerceError
+
+        try:
+            delivered = self.authenticate_payment(order_id, succeed=succeed)
+        except CommerceError as error:
+            body = jsonlib.dumps({"code": error.code, "detail": error.detail}).encode()
+            return GatewayResponse(
+                404 if error.code == "payment_not_found" else 409,
+                [("content-type", "application/json")],
+                body,
+            )
+        return GatewayResponse(delivered.status, list(delivered.headers.items()), delivered.body)
+
     # ------------------------------------------------------------------ HTTP
     def request(
         self,

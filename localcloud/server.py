@@ -4,16 +4,29 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
-from localcloud.gateway import MAX_PAYLOAD_BYTES, HttpApiGateway
+from localcloud.gateway import MAX_PAYLOAD_BYTES, GatewayResponse, HttpApiGateway
 
-__all__ = ["make_server"]
+__all__ = ["SIMULATOR_3DS_PATH", "make_server"]
+
+#: Where a local customer answers the card simulator's 3-D Secure challenge (Stripe hosts this
+#: page in real life): ``POST /_simulator/3ds/<order_id>`` (``?outcome=fail`` to fail it).
+SIMULATOR_3DS_PATH = "/_simulator/3ds/"
+
+Authenticate = Callable[[str, bool], GatewayResponse]
 
 
-def make_server(gateway: HttpApiGateway, host: str, port: int, quiet: bool = False) -> ThreadingHTTPServer:
+def make_server(
+    gateway: HttpApiGateway,
+    host: str,
+    port: int,
+    quiet: bool = False,
+    authenticate: Authenticate | None = None,
+) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "localcloud"
@@ -33,14 +46,22 @@ def make_server(gateway: HttpApiGateway, host: str, port: int, quiet: bool = Fal
                 return
             body = self.rfile.read(length) if length else b""
             parts = urlsplit(self.path)
-            response = gateway.handle(
-                self.command,
-                parts.path,
-                parts.query,
-                list(self.headers.items()),
-                body,
-                self.client_address[0],
-            )
+            if (
+                authenticate is not None
+                and self.command == "POST"
+                and parts.path.startswith(SIMULATOR_3DS_PATH)
+            ):
+                outcome = parse_qs(parts.query).get("outcome", ["succeed"])[0]
+                response = authenticate(parts.path.removeprefix(SIMULATOR_3DS_PATH), outcome != "fail")
+            else:
+                response = gateway.handle(
+                    self.command,
+                    parts.path,
+                    parts.query,
+                    list(self.headers.items()),
+                    body,
+                    self.client_address[0],
+                )
             self.send_response(response.status)
             for key, value in response.headers:
                 if key.lower() not in {"content-length", "connection", "transfer-encoding"}:

@@ -846,6 +846,32 @@ def test_wait_for_task_token_expires_into_states_timeout(
     assert "TaskTimedOut" in history_types(described["executionArn"])
 
 
+def test_timeout_seconds_path_reads_the_wait_from_the_state_input(dispatch: RecordingDispatch) -> None:
+    """The fulfilment saga waits for 3-D Secure as long as the payment step says is left."""
+    definition = wait_for_token_machine(create_function("pay"))
+    definition["States"]["Pay"]["TimeoutSecondsPath"] = "$.wait_seconds"
+    machine = create_state_machine("pay", definition)
+    started = time.monotonic()
+    described = finished(start(machine, {"order": "o-1", "wait_seconds": 1}))
+    assert 0.95 <= time.monotonic() - started < 2
+    assert output(described)["failure"] == {"Error": "States.Timeout", "Cause": ""}
+
+
+def test_a_timeout_catch_before_states_all_takes_the_timeout(dispatch: RecordingDispatch) -> None:
+    definition = wait_for_token_machine(create_function("pay"), TimeoutSeconds=1)
+    definition["States"]["Pay"]["Catch"] = [
+        {"ErrorEquals": ["States.Timeout"], "ResultPath": "$.failure", "Next": "Expired"},
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.failure", "Next": "Failed"},
+    ]
+    definition["States"]["Expired"] = {
+        "Type": "Pass",
+        "Result": "expired",
+        "ResultPath": "$.branch",
+        "End": True,
+    }
+    assert output(run(definition, {"order": "o-1"}))["branch"] == "expired"
+
+
 def test_states_heartbeat_timeout_is_never_matched(dispatch: RecordingDispatch) -> None:
     definition = wait_for_token_machine(create_function("pay"), TimeoutSeconds=10, HeartbeatSeconds=1)
     definition["States"]["Pay"]["Catch"][0]["ErrorEquals"] = ["States.HeartbeatTimeout"]

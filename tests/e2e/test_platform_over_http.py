@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -117,3 +118,81 @@ def test_the_docs_are_served(base_url: str) -> None:
     page = requests.get(f"{base_url}/v1/docs", timeout=10)
     assert page.status_code == 200
     assert "swagger" in page.text.lower()
+
+
+def _order_when(base_url: str, token: str, order_id: str, done: Any, timeout: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        order = requests.get(f"{base_url}/v1/orders/{order_id}", headers=auth(token), timeout=10).json()
+        if done(order):
+            return dict(order)
+        assert time.monotonic() < deadline, f"order never got there: {order}"
+        time.sleep(0.2)
+
+
+def test_a_3ds_checkout_answered_on_the_simulators_page_confirms_and_an_admin_refunds_it_to_the_wallet(
+    base_url: str,
+) -> None:
+    seller, customer = login(base_url, "seller@example.com"), login(base_url, "customer@example.com")
+    admin = login(base_url, "admin@example.com")
+    leaf = next(
+        node
+        for root in requests.get(f"{base_url}/v1/categories", timeout=10).json()["items"]
+        for node in root["children"]
+        if not node["children"]
+    )
+    body = {
+        "name": f"E2E Teapot {uuid.uuid4().hex[:6]}",
+        "description": "Pays with 3-D Secure.",
+        "price": {"amount": 4000, "currency": "EUR"},
+        "category_id": leaf["category_id"],
+    }
+    product_id = requests.post(f"{base_url}/v1/products", json=body, headers=auth(seller), timeout=10).json()[
+        "product_id"
+    ]
+    stocked = requests.put(
+        f"{base_url}/v1/inventory/{product_id}", json={"available": 3}, headers=auth(seller), timeout=10
+    )
+    assert stocked.status_code == 200, stocked.text
+    requests.delete(f"{base_url}/v1/cart", headers=auth(customer), timeout=10)
+    added = requests.put(
+        f"{base_url}/v1/cart/items/{product_id}", json={"quantity": 1}, headers=auth(customer), timeout=10
+    )
+    assert added.status_code == 200, added.text
+    placed = requests.post(
+        f"{base_url}/v1/checkout",
+        json={
+            "payment_method": {"type": "card", "payment_method_id": "pm_card_authenticationRequired"},
+            "shipping_address": {
+                "full_name": "Ada Lovelace",
+                "line1": "1 Rue de Rivoli",
+                "city": "Paris",
+                "postal_code": "75001",
+                "country": "FR",
+            },
+        },
+        headers={**auth(customer), "Idempotency-Key": str(uuid.uuid4())},
+        timeout=10,
+    )
+    assert placed.status_code == 202, placed.text
+    order_id = placed.json()["order_id"]
+
+    waiting = _order_when(base_url, customer, order_id, lambda o: o["payment"]["status"] == "requires_action")
+    assert waiting["payment"]["next_action"]["client_secret"]
+    # At once: if the saga has not parked on its task token yet, it finds the payment done itself.
+    answered = requests.post(f"{base_url}/_simulator/3ds/{order_id}", timeout=30)
+    assert answered.status_code == 200, answered.text
+    confirmed = _order_when(base_url, customer, order_id, lambda o: o["status"] != "pending")
+    assert (confirmed["status"], confirmed["payment"]["status"]) == ("confirmed", "captured")
+
+    refunded = requests.post(
+        f"{base_url}/v1/orders/{order_id}/refunds",
+        json={"reason": "Lid chipped", "destination": "wallet"},
+        headers={**auth(admin), "Idempotency-Key": str(uuid.uuid4())},
+        timeout=30,
+    )
+    assert refunded.status_code == 201, refunded.text
+    assert refunded.json()["payment"]["status"] == "refunded"
+    wallet = requests.get(f"{base_url}/v1/wallet", headers=auth(customer), timeout=10).json()
+    assert wallet["entries"][0]["order_id"] == order_id
+    assert wallet["entries"][0]["kind"] == "store_credit"

@@ -372,6 +372,34 @@ def test_two_releases_racing_return_units_once(stocked: World) -> None:
 # ------------------------------------------------------------------------------------------------ expiry
 
 
+def test_a_reservation_held_longer_outlives_its_expiry_and_is_never_shortened(stocked: World) -> None:
+    service, clock = stocked.service, stocked.clock
+    reserved = service.reserve("o-3ds", [Line(KETTLE, 1)])
+    later = reserved.expires_at + timedelta(minutes=10)
+
+    held = service.hold_until("o-3ds", later)
+    clock.advance(minutes=20)
+
+    assert held.expires_at == later
+    assert service.hold_until("o-3ds", reserved.expires_at) == held
+    assert service.release_expired() == 0
+    clock.advance(minutes=6)
+    assert service.release_expired() == 1
+
+
+def test_only_a_reservation_still_reserved_can_be_held_longer(stocked: World) -> None:
+    service = stocked.service
+    service.reserve("o-gone", [Line(KETTLE, 1)])
+    service.release("o-gone")
+
+    with pytest.raises(Conflict) as released:
+        service.hold_until("o-gone", stocked.clock() + TTL * 2)
+    with pytest.raises(NotFound):
+        service.hold_until("o-none", stocked.clock())
+
+    assert released.value.code == "reservation_released"
+
+
 def test_only_expired_reservations_still_reserved_are_released(stocked: World) -> None:
     service, clock = stocked.service, stocked.clock
     service.reserve("o-old", [Line(KETTLE, 1)])
