@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from localcloud import LocalCloud
@@ -112,3 +113,46 @@ def fill_cart(cloud: LocalCloud, customer: Actor, *lines: tuple[str, int]) -> No
             "PUT", f"/v1/cart/items/{product_id}", json={"quantity": quantity}, token=customer.token
         )
         assert response.status == 200, response.text
+
+
+@dataclass
+class BusTap:
+    """A queue subscribed to one source's events on the platform's bus: what was published, as a
+    consumer sees it. One tap per source at a time (a new one replaces the rule's target)."""
+
+    cloud: LocalCloud
+    source: str
+    _seen: list[dict[str, Any]] = field(default_factory=list)
+    _read: int = 0
+
+    def __post_init__(self) -> None:
+        sqs, events = self.cloud.client("sqs"), self.cloud.client("events")
+        self._rule = "tap-" + self.source.replace(".", "-")
+        self._queue = sqs.create_queue(QueueName=f"{self._rule}-{next(_counter)}")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=self._queue, AttributeNames=["QueueArn"])["Attributes"]
+        bus = self.cloud.ref("CommerceBus")
+        events.put_rule(Name=self._rule, EventBusName=bus, EventPattern=json.dumps({"source": [self.source]}))
+        events.put_targets(Rule=self._rule, EventBusName=bus, Targets=[{"Id": "tap", "Arn": arn["QueueArn"]}])
+
+    def arrived(self) -> list[dict[str, Any]]:
+        """Every event that reached the tap so far, oldest first."""
+        sqs = self.cloud.client("sqs")
+        while messages := sqs.receive_message(QueueUrl=self._queue, MaxNumberOfMessages=10).get(
+            "Messages", []
+        ):
+            for message in messages:
+                self._seen.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self._queue, ReceiptHandle=message["ReceiptHandle"])
+        return list(self._seen)
+
+    def new(self) -> list[dict[str, Any]]:
+        """The events that arrived since the last call."""
+        arrived = self.arrived()
+        fresh, self._read = arrived[self._read :], len(arrived)
+        return fresh
+
+    def close(self) -> None:
+        bus = self.cloud.ref("CommerceBus")
+        self.cloud.client("events").remove_targets(Rule=self._rule, EventBusName=bus, Ids=["tap"])
+        self.cloud.client("events").delete_rule(Name=self._rule, EventBusName=bus)
+        self.cloud.client("sqs").delete_queue(QueueUrl=self._queue)

@@ -1,29 +1,40 @@
-"""Scheduled jobs. Each EventBridge schedule passes ``{"job": "<name>"}`` as its input."""
+"""Scheduled jobs. Each EventBridge schedule passes ``{"job": "<name>"}`` as its input; a job that
+works on a day also takes ``"day": "YYYY-MM-DD"`` (to run it again, or for today in tests).
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: the request model's field types must resolve when
+the handler is loaded as a file, outside any package.
+"""
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from commerce.bootstrap import inventory_service
+from commerce.bootstrap import inventory_service, payment_reconciliation
 
 logger = Logger(service="jobs")
 
 
 class JobRequest(BaseModel):
     job: str
+    day: date | None = None
 
 
-def release_expired_reservations() -> dict[str, Any]:
+def release_expired_reservations(request: JobRequest) -> dict[str, Any]:
     return {"released": inventory_service().release_expired()}
 
 
-JOBS: dict[str, Callable[[], dict[str, Any]]] = {
+def reconcile_payments(request: JobRequest) -> dict[str, Any]:
+    """Compare the day's payments (default: yesterday, UTC) with each provider's records."""
+    return payment_reconciliation().run(request.day).summary()
+
+
+JOBS: dict[str, Callable[[JobRequest], dict[str, Any]]] = {
     "release_expired_reservations": release_expired_reservations,
+    "reconcile_payments": reconcile_payments,
 }
 
 
@@ -33,6 +44,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     job = JOBS.get(request.job)
     if job is None:
         raise ValueError(f"unknown job {request.job!r}")
-    result = job()
+    result = job(request)
     logger.info("job finished", extra={"job": request.job, **result})
     return {"job": request.job, **result}

@@ -3,7 +3,6 @@ compensation, transient retries, and the last-units race."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -13,7 +12,7 @@ import pytest
 from commerce.errors import Conflict
 from commerce.payments.model import PaymentUnavailable
 from localcloud import LocalCloud
-from support import Actor, card, checkout, fill_cart, settled, stock_of
+from support import Actor, BusTap, card, checkout, fill_cart, settled, stock_of
 
 Category = Callable[..., dict[str, Any]]
 
@@ -35,34 +34,6 @@ def simulator_payments(cloud: LocalCloud) -> dict[str, Any]:
     return {payment.order_id: payment for payment in processor.payments()}
 
 
-def events_on_the_bus(cloud: LocalCloud) -> Callable[[], list[dict[str, Any]]]:
-    """Subscribes a queue to every order event on the bus; returns a reader of what arrived."""
-    sqs, events = cloud.client("sqs"), cloud.client("events")
-    queue_url = sqs.create_queue(QueueName=f"order-events-{id(cloud)}")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    bus = cloud.ref("CommerceBus")
-    events.put_rule(
-        Name="test-order-events", EventBusName=bus, EventPattern=json.dumps({"source": ["commerce.orders"]})
-    )
-    events.put_targets(
-        Rule="test-order-events", EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}]
-    )
-    seen: list[dict[str, Any]] = []
-
-    def read() -> list[dict[str, Any]]:
-        while True:
-            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
-            if not messages:
-                return seen
-            for message in messages:
-                seen.append(json.loads(message["Body"]))
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-
-    return read
-
-
 # ---------------------------------------------------------------------- the happy path
 def test_a_checkout_confirms_the_order_takes_the_money_sells_the_stock_and_empties_the_cart(
     cloud: LocalCloud, actor: Callable[..., Actor], listed: Callable[..., dict[str, Any]]
@@ -70,7 +41,7 @@ def test_a_checkout_confirms_the_order_takes_the_money_sells_the_stock_and_empti
     customer = actor("customer")
     earbuds = listed(available=5, price={"amount": 2500, "currency": "GBP"})
     fill_cart(cloud, customer, (earbuds["product_id"], 2))
-    published = events_on_the_bus(cloud)
+    published = BusTap(cloud, "commerce.orders").arrived
 
     response = checkout(cloud, customer)
 
@@ -168,7 +139,7 @@ def test_a_failure_at_any_step_cancels_the_order_and_undoes_everything(
     customer = actor("customer")
     product = listed(available=5)
     fill_cart(cloud, customer, (product["product_id"], 2))
-    published = events_on_the_bus(cloud)
+    published = BusTap(cloud, "commerce.orders").arrived
     break_step(monkeypatch)
     method = card("pm_card_chargeDeclined") if point == "authorisation" else card()
 

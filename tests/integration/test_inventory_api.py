@@ -3,7 +3,6 @@ the expiry schedule and the stock events on the bus."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -16,7 +15,7 @@ from commerce.errors import Conflict
 from commerce.ids import new_id
 from commerce.inventory.model import InsufficientStock, Line, ReservationStatus
 from localcloud import LocalCloud
-from support import Actor, new_product
+from support import Actor, BusTap, new_product
 
 
 @pytest.fixture
@@ -236,27 +235,9 @@ def test_the_schedule_releases_reservations_nobody_settled_in_time(
 # ---------------------------------------------------------------------- events
 @pytest.fixture
 def captured_events(cloud: LocalCloud) -> Iterator[Callable[[], list[dict[str, Any]]]]:
-    sqs, events = cloud.client("sqs"), cloud.client("events")
-    url = sqs.create_queue(QueueName=f"capture-{new_id().lower()}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    bus = cloud.ref("CommerceBus")
-    events.put_rule(
-        Name="capture-inventory",
-        EventBusName=bus,
-        EventPattern=json.dumps({"source": ["commerce.inventory"]}),
-    )
-    events.put_targets(Rule="capture-inventory", EventBusName=bus, Targets=[{"Id": "capture", "Arn": arn}])
-
-    def read() -> list[dict[str, Any]]:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        for message in messages:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        return [json.loads(m["Body"]) for m in messages]
-
-    yield read
-    events.remove_targets(Rule="capture-inventory", EventBusName=bus, Ids=["capture"])
-    events.delete_rule(Name="capture-inventory", EventBusName=bus)
-    sqs.delete_queue(QueueUrl=url)
+    tap = BusTap(cloud, "commerce.inventory")
+    yield tap.new
+    tap.close()
 
 
 def test_stock_changes_publish_back_in_stock_low_and_out_of_stock_events(

@@ -25,6 +25,10 @@ from commerce.errors import (
     Unauthorized,
 )
 from commerce.identity import Principal, Role
+from commerce.money import Money
+from commerce.orders.model import Order, ShippingAddress
+from commerce.orders.pricing import PricedLine, Quote
+from commerce.payments.model import PaymentMethod, PaymentMethodKind
 
 __all__ = [
     "FakeCategoryRepository",
@@ -33,11 +37,30 @@ __all__ = [
     "FakeProductRepository",
     "FakeUserRepository",
     "FixedClock",
+    "one_line_order",
     "outage",
     "principal",
 ]
 
 MIN_PASSWORD_LENGTH = 8
+
+#: A card the simulator authorises.
+VISA = PaymentMethod(PaymentMethodKind.CARD, "pm_card_visa")
+
+
+def one_line_order(order_id: str, total: Money, at: datetime, method: PaymentMethod = VISA) -> Order:
+    """A pending order for one unit of one product, nothing to pay but the product."""
+    zero = Money.zero(total.currency)
+    return Order.place(
+        order_id,
+        "customer-1",
+        [PricedLine("product-1", "seller-1", total, 1)],
+        {"product-1": "Earbuds"},
+        Quote(total, zero, zero, total, 0),
+        ShippingAddress("Ada Lovelace", "12 St James's Square", "London", "SW1Y 4JH", "GB"),
+        method,
+        at,
+    )
 
 
 def principal(user_id: str, *roles: Role) -> Principal:

@@ -17,10 +17,9 @@ from commerce.orders.model import (
     OrderStatus,
     RefundDestination,
     RefundStatus,
-    ShippingAddress,
 )
-from commerce.orders.pricing import PricedLine, Quote
 from commerce.payments.model import NextAction, Payment, PaymentMethod, PaymentMethodKind, PaymentStatus
+from unit.fakes import one_line_order
 
 AT = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 VISA = PaymentMethod(PaymentMethodKind.CARD, "pm_card_visa")
@@ -35,16 +34,7 @@ TOTAL = eur(10000)
 
 
 def placed() -> Order:
-    return Order.place(
-        ORDER_ID,
-        "customer-1",
-        [PricedLine("product-1", "seller-1", TOTAL, 1)],
-        {"product-1": "Earbuds"},
-        Quote(TOTAL, eur(0), eur(0), TOTAL, 0),
-        ShippingAddress("Ada Lovelace", "12 St James's Square", "London", "SW1Y 4JH", "GB"),
-        VISA,
-        AT,
-    )
+    return one_line_order(ORDER_ID, TOTAL, AT)
 
 
 def authorized() -> Payment:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from commerce.orders.webhooks import PaymentWebhooks
     from commerce.payments.ports import PaymentProvider
     from commerce.payments.providers import PaymentProviders
+    from commerce.payments.reconciliation import PaymentReconciliation
     from commerce.wallet.service import WalletService
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "order_event_publisher",
     "order_service",
     "payment_providers",
+    "payment_reconciliation",
     "payment_webhooks",
     "reset",
     "settings",
@@ -338,5 +340,25 @@ def reset() -> None:
         order_service,
         checkout_service,
         order_event_publisher,
+        payment_reconciliation,
     ):
         built.cache_clear()
+
+
+@cache
+def payment_reconciliation() -> PaymentReconciliation:
+    from commerce.adapters.dynamodb_orders import DynamoDBOrderRepository
+    from commerce.adapters.dynamodb_reconciliation import DynamoDBReconciliationReports
+    from commerce.adapters.eventbridge import EventBridgePublisher
+    from commerce.clock import system_clock
+    from commerce.payments.reconciliation import PaymentReconciliation
+
+    config = settings()
+    dynamodb = _client("dynamodb")
+    return PaymentReconciliation(
+        orders=DynamoDBOrderRepository(dynamodb, config.require("orders_table")),
+        providers=payment_providers(),
+        reports=DynamoDBReconciliationReports(dynamodb, config.require("orders_table")),
+        events=EventBridgePublisher(_client("events"), config.require("event_bus_name")),
+        clock=system_clock,
+    )

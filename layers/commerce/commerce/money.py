@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["CURRENCY_EXPONENTS", "Money", "is_supported_currency"]
 
@@ -52,6 +53,14 @@ class Money:
     @classmethod
     def zero(cls, currency: str) -> Money:
         return cls(0, currency)
+
+    @classmethod
+    def of_dict(cls, values: dict[str, Any]) -> Money:
+        """From the ``{"amount", "currency"}`` shape of stored items and event details."""
+        return cls(int(values["amount"]), str(values["currency"]))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"amount": self.amount, "currency": self.currency}
 
     def _same_currency(self, other: Money) -> None:
         if self.currency != other.currency:

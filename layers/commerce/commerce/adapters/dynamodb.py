@@ -12,6 +12,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from commerce.errors import FieldError, InvalidInput, PreconditionFailed
+from commerce.money import Money
 
 __all__ = [
     "condition_failed",
@@ -19,6 +20,8 @@ __all__ = [
     "encode_cursor",
     "from_item",
     "invalid_cursor",
+    "money_from_item",
+    "money_to_item",
     "put_if_version",
     "to_item",
     "transaction_cancel_reasons",
@@ -35,6 +38,14 @@ def to_item(values: dict[str, Any]) -> dict[str, Any]:
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {key: _deserializer.deserialize(value) for key, value in item.items()}
+
+
+def money_to_item(value: Money | None) -> dict[str, Any] | None:
+    return None if value is None else value.as_dict()
+
+
+def money_from_item(values: dict[str, Any] | None) -> Money | None:
+    return None if values is None else Money.of_dict(values)
 
 
 def condition_failed(error: ClientError) -> bool:

@@ -11,11 +11,18 @@ history is one Query, newest first (order ids are ULIDs); ``by_seller`` (seller_
 order_id) over the index entries, written when the order is confirmed, so sellers never
 see checkouts that failed. An order is one item (at most 50 lines: a few KB), so every
 change is one conditional write and reading it is one GetItem.
+
+``by_payment_day`` (payment_day, order_id), KEYS_ONLY and sparse: an order with a payment carries
+``payment_day`` = ``<day of its last change, UTC>#<shard>`` (``PAYMENT_DAY_SHARDS`` shards by a
+stable hash of the order id, so one busy day's writes spread over several partitions); the daily
+payment reconciliation reads a day back shard by shard.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import zlib
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -26,12 +33,13 @@ from commerce.adapters.dynamodb import (
     encode_cursor,
     from_item,
     invalid_cursor,
+    money_from_item,
+    money_to_item,
     to_item,
     transaction_cancel_reasons,
 )
 from commerce.adapters.dynamodb_carts import checkout_lock
 from commerce.clock import isoformat
-from commerce.money import Money
 from commerce.orders.model import (
     CancellationReason,
     CustomerAction,
@@ -51,10 +59,20 @@ from commerce.orders.model import (
 from commerce.orders.ports import CheckoutClaim, CheckoutConflict, CheckoutRecord, OrderRepository, StaleOrder
 from commerce.payments.model import NextAction, PaymentMethod, PaymentMethodKind, PaymentStatus
 
-__all__ = ["KEY_LIFETIME", "DynamoDBOrderRepository", "order_from_image", "order_from_item"]
+__all__ = [
+    "KEY_LIFETIME",
+    "PAYMENT_DAY_SHARDS",
+    "DynamoDBOrderRepository",
+    "order_from_image",
+    "order_from_item",
+    "payment_day",
+]
 
 #: How long an Idempotency-Key is remembered (as Stripe does).
 KEY_LIFETIME = timedelta(hours=24)
+
+#: How many partitions of ``by_payment_day`` one day's orders are spread over.
+PAYMENT_DAY_SHARDS = 8
 
 
 def _order_key(order_id: str) -> dict[str, Any]:
@@ -63,14 +81,6 @@ def _order_key(order_id: str) -> dict[str, Any]:
 
 def _record_key(customer_id: str, key: str) -> dict[str, Any]:
     return {"pk": {"S": f"CHECKOUT#{customer_id}#{key}"}, "sk": {"S": "CHECKOUT"}}
-
-
-def _money(value: Money | None) -> dict[str, Any] | None:
-    return None if value is None else {"amount": value.amount, "currency": value.currency}
-
-
-def _to_money(value: dict[str, Any] | None) -> Money | None:
-    return None if value is None else Money(int(value["amount"]), value["currency"])
 
 
 def _time(value: datetime | None) -> str | None:
@@ -86,13 +96,13 @@ def _line(line: OrderLine) -> dict[str, Any]:
         "product_id": line.product_id,
         "seller_id": line.seller_id,
         "name": line.name,
-        "unit_price": _money(line.unit_price),
+        "unit_price": money_to_item(line.unit_price),
         "quantity": line.quantity,
     }
 
 
 def _to_line(values: dict[str, Any]) -> OrderLine:
-    price = _to_money(values["unit_price"])
+    price = money_from_item(values["unit_price"])
     assert price is not None
     return OrderLine(
         values["product_id"], values["seller_id"], values["name"], price, int(values["quantity"])
@@ -138,9 +148,9 @@ def _payment(payment: OrderPayment) -> dict[str, Any]:
         "status": payment.status.value if payment.status else None,
         "reference": payment.reference,
         "provider": payment.provider,
-        "authorized": _money(payment.authorized),
-        "captured": _money(payment.captured),
-        "refunded": _money(payment.refunded),
+        "authorized": money_to_item(payment.authorized),
+        "captured": money_to_item(payment.captured),
+        "refunded": money_to_item(payment.refunded),
         "next_action": None
         if payment.next_action is None
         else {
@@ -155,7 +165,7 @@ def _payment(payment: OrderPayment) -> dict[str, Any]:
 def _refund(refund: OrderRefund) -> dict[str, Any]:
     return {
         "refund_id": refund.refund_id,
-        "amount": _money(refund.amount),
+        "amount": money_to_item(refund.amount),
         "destination": refund.destination.value,
         "reason": refund.reason,
         "requested_by": refund.requested_by,
@@ -166,7 +176,7 @@ def _refund(refund: OrderRefund) -> dict[str, Any]:
 
 
 def _to_refund(values: dict[str, Any]) -> OrderRefund:
-    amount = _to_money(values["amount"])
+    amount = money_from_item(values["amount"])
     assert amount is not None
     return OrderRefund(
         refund_id=values["refund_id"],
@@ -192,9 +202,9 @@ def _to_payment(values: dict[str, Any]) -> OrderPayment:
         status=PaymentStatus(values["status"]) if values.get("status") else None,
         reference=values.get("reference"),
         provider=values.get("provider"),
-        authorized=_to_money(values.get("authorized")),
-        captured=_to_money(values.get("captured")),
-        refunded=_to_money(values.get("refunded")),
+        authorized=money_from_item(values.get("authorized")),
+        captured=money_from_item(values.get("captured")),
+        refunded=money_from_item(values.get("refunded")),
         next_action=_to_next_action(values.get("next_action")),
         refunds=tuple(_to_refund(refund) for refund in values.get("refunds", [])),
     )
@@ -206,6 +216,18 @@ def _drop_none(value: Any) -> Any:
     if isinstance(value, list):
         return [_drop_none(v) for v in value]
     return value
+
+
+def _shard(order_id: str) -> int:
+    """Stable across processes and deployments (unlike ``hash``)."""
+    return zlib.crc32(order_id.encode()) % PAYMENT_DAY_SHARDS
+
+
+def payment_day(order: Order) -> str | None:
+    """The order's key in ``by_payment_day``; ``None`` (not indexed) until it has a payment."""
+    if order.payment.status is None:
+        return None
+    return f"{order.updated_at.astimezone(UTC):%Y-%m-%d}#{_shard(order.order_id)}"
 
 
 def _order_item(order: Order) -> dict[str, Any]:
@@ -221,10 +243,10 @@ def _order_item(order: Order) -> dict[str, Any]:
                 "lines": [_line(line) for line in order.lines],
                 "fulfilments": [_fulfilment(f) for f in order.fulfilments],
                 "totals": {
-                    "subtotal": _money(totals.subtotal),
-                    "shipping": _money(totals.shipping),
-                    "tax": _money(totals.tax),
-                    "total": _money(totals.total),
+                    "subtotal": money_to_item(totals.subtotal),
+                    "shipping": money_to_item(totals.shipping),
+                    "tax": money_to_item(totals.tax),
+                    "total": money_to_item(totals.total),
                     "tax_rate_basis_points": totals.tax_rate_basis_points,
                 },
                 "shipping_address": {
@@ -251,6 +273,7 @@ def _order_item(order: Order) -> dict[str, Any]:
                     "until": isoformat(order.customer_action.until),
                 },
                 "version": order.version,
+                "payment_day": payment_day(order),
             }
         )
     )
@@ -263,7 +286,7 @@ def order_from_item(item: dict[str, Any]) -> Order:
     totals = values["totals"]
     address = values["shipping_address"]
     reason = values.get("cancellation_reason")
-    money = {name: _to_money(totals[name]) for name in ("subtotal", "shipping", "tax", "total")}
+    money = {name: money_from_item(totals[name]) for name in ("subtotal", "shipping", "tax", "total")}
     return Order(
         order_id=values["order_id"],
         customer_id=values["customer_id"],
@@ -459,6 +482,34 @@ class DynamoDBOrderRepository(OrderRepository):
         ids, next_cursor = self._page("by_customer", "customer_id", customer_id, limit, cursor)
         orders = self._orders(ids)
         return [orders[order_id] for order_id in ids if order_id in orders], next_cursor
+
+    def payments_changed_on(self, day: date) -> Iterator[Order]:
+        """Every order whose payment is recorded and whose last change was on ``day`` (UTC).
+
+        The index is eventually consistent: an order changed again since is read as it is now
+        and left to the day of its newer change.
+        """
+        for shard in range(PAYMENT_DAY_SHARDS):
+            params: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": "by_payment_day",
+                "KeyConditionExpression": "payment_day = :day",
+                "ExpressionAttributeValues": {":day": {"S": f"{day.isoformat()}#{shard}"}},
+            }
+            while True:
+                response = self._client.query(**params)
+                ids = [str(item["order_id"]["S"]) for item in response.get("Items", [])]
+                for start in range(0, len(ids), 100):  # BatchGetItem takes 100 keys
+                    batch = ids[start : start + 100]
+                    orders = self._orders(batch)
+                    for order_id in batch:
+                        order = orders.get(order_id)
+                        if order is not None and payment_day(order) == f"{day.isoformat()}#{shard}":
+                            yield order
+                last = response.get("LastEvaluatedKey")
+                if not last:
+                    break
+                params["ExclusiveStartKey"] = last
 
     def for_seller(
         self, seller_id: str, limit: int, cursor: str | None
