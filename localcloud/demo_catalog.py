@@ -10,7 +10,7 @@ import itertools
 import random
 from dataclasses import dataclass
 
-__all__ = ["CATEGORIES", "SELLERS", "DemoCategory", "DemoProduct", "DemoSeller", "products"]
+__all__ = ["CATEGORIES", "CURRENCY", "SELLERS", "DemoCategory", "DemoProduct", "DemoSeller", "products"]
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,8 @@ SELLERS: tuple[DemoSeller, ...] = (
 
 _SEED = 20261201
 _PER_LEAF = 10
-_CURRENCY = "USD"
+#: Every demo price is in this currency.
+CURRENCY = "USD"
 
 
 @dataclass(frozen=True)
@@ -871,7 +872,7 @@ def products() -> tuple[DemoProduct, ...]:
                     name=name,
                     description=description,
                     price_minor=price,
-                    currency=_CURRENCY,
+                    currency=CURRENCY,
                 )
             )
     return tuple(out)

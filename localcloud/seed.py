@@ -3,6 +3,7 @@ same rules as real traffic. Idempotent: running it twice changes nothing."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,7 +60,15 @@ def seed(cloud: Any) -> SeedReport:
     from commerce.money import Money
 
     admin_id = _ensure_account(cloud, DEMO_ACCOUNTS["admin"], "Demo Admin", "admin")
-    _ensure_account(cloud, DEMO_ACCOUNTS["customer"], "Demo Customer", "customer")
+    customer_id = _ensure_account(cloud, DEMO_ACCOUNTS["customer"], "Demo Customer", "customer")
+    # Enough store credit to try a wallet checkout (idempotent by its credit id).
+    bootstrap.wallet_service().credit(
+        customer_id,
+        Money(20_000, demo_catalog.CURRENCY),
+        "demo-welcome-credit",
+        "Demo welcome credit",
+        admin_id,
+    )
     sellers = {
         seller.key: _ensure_account(cloud, seller.email, seller.name, "seller")
         for seller in demo_catalog.SELLERS
@@ -123,6 +132,8 @@ def seed_stock(cloud: Any, limit: int | None = None) -> int:
                 continue
             inventory.set_available(principal, product.product_id, demo_stock(keys[product.name]))
             stocked += 1
+            # Let requests in: moto's DynamoDB runs under one lock that a busy loop would keep.
+            time.sleep(0.005)
     return stocked
 
 

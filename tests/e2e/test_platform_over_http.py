@@ -144,7 +144,7 @@ def test_a_3ds_checkout_answered_on_the_simulators_page_confirms_and_an_admin_re
     body = {
         "name": f"E2E Teapot {uuid.uuid4().hex[:6]}",
         "description": "Pays with 3-D Secure.",
-        "price": {"amount": 4000, "currency": "EUR"},
+        "price": {"amount": 4000, "currency": "USD"},
         "category_id": leaf["category_id"],
     }
     product_id = requests.post(f"{base_url}/v1/products", json=body, headers=auth(seller), timeout=10).json()[

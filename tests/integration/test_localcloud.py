@@ -99,9 +99,9 @@ def test_the_template_routes_and_the_handlers_routes_are_the_same_set(cloud: Loc
 def test_seeding_demo_data_twice_changes_nothing(cloud: LocalCloud) -> None:
     from localcloud.seed import seed
 
-    def counts() -> tuple[int, int, int]:
+    def counts() -> tuple[int, int, int, int]:
         dynamodb = cloud.client("dynamodb")
-        tables = ("ProductsTable", "CategoriesTable", "UsersTable")
+        tables = ("ProductsTable", "CategoriesTable", "UsersTable", "WalletTable")
         return tuple(  # type: ignore[return-value]
             dynamodb.scan(TableName=cloud.ref(t), Select="COUNT")["Count"] for t in tables
         )
@@ -111,6 +111,11 @@ def test_seeding_demo_data_twice_changes_nothing(cloud: LocalCloud) -> None:
     seed(cloud)
     assert counts() == after_first
     assert first.products >= 200
+    customer = cloud.request(
+        "POST", "/v1/auth/login", json={"email": "customer@example.com", "password": "Demo1234!"}
+    ).json()["access_token"]
+    wallet = cloud.request("GET", "/v1/wallet", token=customer).json()
+    assert wallet["balance"] == {"amount": 20_000, "currency": "USD"}, "the welcome credit, once"
     assert after_first[0] == first.products
 
 
