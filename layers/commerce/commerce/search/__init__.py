@@ -1,0 +1,1 @@
+"""Product search: the query model, the backend port, personalisation."""
