@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 import pytest
 
@@ -53,12 +53,13 @@ def _opensearch() -> Iterator[SearchBackend]:
         backend.drop()
 
 
-_BACKENDS: dict[str, Callable[[], contextmanager[SearchBackend]]] = {  # type: ignore[valid-type]
+_BACKENDS: dict[str, Callable[[], AbstractContextManager[SearchBackend]]] = {
     "tantivy": _tantivy,
     "sqlite_fts5": _sqlite_fts5,
     "opensearch": _opensearch,
 }
-BACKEND_NAMES = tuple(_BACKENDS)
+#: OpenSearch joins only when a cluster is given (107 skips in every run would hide real ones).
+BACKEND_NAMES = tuple(name for name in _BACKENDS if name != "opensearch" or os.environ.get("OPENSEARCH_URL"))
 
 
 @contextmanager

@@ -101,3 +101,11 @@ def test_any_text_either_decodes_to_an_object_or_is_an_invalid_cursor(cursor: st
         assert error.code == "invalid_cursor"
     else:
         assert isinstance(state, dict)
+
+
+def test_a_cursor_with_a_character_added_is_refused_not_read_as_the_original() -> None:
+    cursor = encode_cursor({"after": "01J0000000000000000000000A"})
+    for edited in (cursor + "!", cursor[:4] + "." + cursor[4:], cursor + " ", cursor + "="):
+        with pytest.raises(InvalidInput) as refused:
+            decode_cursor(edited)
+        assert refused.value.code == "invalid_cursor"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -84,6 +85,9 @@ def transaction_cancel_reasons(error: ClientError) -> list[str]:
     return [part.strip() for part in message[start + 1 : end].split(",")]
 
 
+_CURSOR_ALPHABET = re.compile(r"[A-Za-z0-9_-]*")
+
+
 def encode_cursor(state: dict[str, Any]) -> str:
     raw = json.dumps(state, separators=(",", ":"), sort_keys=True).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -101,6 +105,10 @@ def invalid_cursor() -> InvalidInput:
 def decode_cursor(cursor: str, expected_keys: set[str] | None = None) -> dict[str, Any]:
     """Parse a cursor this service made; anything else is the caller's error, not ours."""
     invalid = invalid_cursor()
+    # Base64 decoding skips characters outside its alphabet: check them first, so an edited
+    # cursor is refused rather than read as its neighbour.
+    if not _CURSOR_ALPHABET.fullmatch(cursor):
+        raise invalid
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         state = json.loads(base64.urlsafe_b64decode(padded.encode()))
