@@ -32,6 +32,8 @@ def _serve(args: argparse.Namespace) -> int:
         f"  API docs (Swagger UI): {base}/v1/docs",
         f"  OpenAPI document:      {base}/v1/openapi.json",
         f"  Try:                   curl {base}/v1/products?limit=3",
+        f"  Search:                curl '{base}/v1/search?q=headphnes&limit=3'   (typos welcome)",
+        f"  Autocomplete:          curl '{base}/v1/search/suggest?q=wirel'",
     ]
     if report is not None:
         lines.append(

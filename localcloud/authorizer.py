@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import tempfile
 import time
 from functools import cache
 from pathlib import Path
@@ -17,7 +19,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-__all__ = ["JwtAuthorizer", "Unauthorized", "flatten_claims"]
+__all__ = ["JwtAuthorizer", "Unauthorized", "flatten_claims", "local_jwks_url"]
 
 
 class Unauthorized(Exception):
@@ -25,13 +27,26 @@ class Unauthorized(Exception):
 
 
 @cache
-def _moto_key_set() -> KeySet:
+def _moto_jwks() -> bytes:
     import moto.cognitoidp
 
     folder = Path(moto.cognitoidp.__file__).parent / "resources"
     gz = folder / "jwks-public.json.gz"
-    raw = gzip.decompress(gz.read_bytes()) if gz.exists() else (folder / "jwks-public.json").read_bytes()
-    return KeySet.import_key_set(json.loads(raw))
+    return gzip.decompress(gz.read_bytes()) if gz.exists() else (folder / "jwks-public.json").read_bytes()
+
+
+@cache
+def _moto_key_set() -> KeySet:
+    return KeySet.import_key_set(json.loads(_moto_jwks()))
+
+
+@cache
+def local_jwks_url() -> str:
+    """Cognito publishes a pool's keys at an internet address; locally they are moto's, in a
+    file (functions that check tokens themselves read ``COGNITO_JWKS_URL``)."""
+    path = Path(tempfile.gettempdir()) / f"localcloud-jwks-{os.getpid()}.json"
+    path.write_bytes(_moto_jwks())
+    return path.as_uri()
 
 
 def flatten_claims(claims: dict[str, Any]) -> dict[str, str]:

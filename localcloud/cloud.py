@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from localcloud import hooks, isolation
-from localcloud.authorizer import JwtAuthorizer
+from localcloud.authorizer import JwtAuthorizer, local_jwks_url
 from localcloud.gateway import GatewayResponse, HttpApiGateway
 from localcloud.intrinsics import Resolver
 from localcloud.provision import ACCOUNT_ID, Provisioned, create_table, provision
@@ -91,6 +91,7 @@ class LocalCloud:
         self.template = load_template(self.template_path, self.region)
         self.resources = provision(self.template, self.client, self.region, self.stack)
         os.environ.update(merge_environments(self.resources.function_environments))
+        os.environ["COGNITO_JWKS_URL"] = local_jwks_url()
         self._forget_built_dependencies()
         for logical_id, spec in self.template.functions.items():
             name = self.resources.refs[logical_id]

@@ -51,6 +51,22 @@ def new_product(category_id: str, **overrides: Any) -> dict[str, Any]:
     return body
 
 
+def list_product(
+    cloud: LocalCloud, seller: Actor, category_id: str, available: int = 10, **overrides: Any
+) -> dict[str, Any]:
+    """A product listed by ``seller`` (fields as ``new_product``, then ``overrides``) with stock."""
+    created = cloud.request(
+        "POST", "/v1/products", json=new_product(category_id, **overrides), token=seller.token
+    )
+    assert created.status == 201, created.text
+    product = dict(created.json())
+    stocked = cloud.request(
+        "PUT", f"/v1/inventory/{product['product_id']}", json={"available": available}, token=seller.token
+    )
+    assert stocked.status == 200, stocked.text
+    return product
+
+
 # ---------------------------------------------------------------------- checkout
 ADDRESS: dict[str, Any] = {
     "full_name": "Ada Lovelace",

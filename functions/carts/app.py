@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from commerce.api.auth import principal
+from commerce.api.caching import PRIVATE_NO_STORE
 from commerce.api.http import create_resolver, lambda_handler
 from commerce.api.schemas.carts import CartLineUpdate, CartOut, MergedCartOut, MergeRequest
 from commerce.bootstrap import cart_service
@@ -29,7 +30,7 @@ GuestCartId = Annotated[
 ]
 JSON = content_types.APPLICATION_JSON
 #: A cart is private to one shopper (a guest cart's URL is its credential): never cached.
-PRIVATE = {"Cache-Control": "no-store"}
+PRIVATE = PRIVATE_NO_STORE
 
 
 def _cart_reply(view: CartView, status: int = 200, location: str | None = None) -> Response[CartOut]:

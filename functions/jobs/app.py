@@ -13,7 +13,15 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from commerce.bootstrap import inventory_service, payment_reconciliation
+from commerce.bootstrap import (
+    catalog_service,
+    inventory_service,
+    payment_reconciliation,
+    recommendation_service,
+    search_indexer,
+)
+from commerce.clock import system_clock
+from commerce.search.service import active_products
 
 logger = Logger(service="jobs")
 
@@ -32,9 +40,21 @@ def reconcile_payments(request: JobRequest) -> dict[str, Any]:
     return payment_reconciliation().run(request.day).summary()
 
 
+def refresh_trending(request: JobRequest) -> dict[str, Any]:
+    """Rank what sold and was looked at most over the last 24 hours (hourly)."""
+    return {"trending": len(recommendation_service().refresh_trending(system_clock()))}
+
+
+def reindex_search(request: JobRequest) -> dict[str, Any]:
+    """Rebuild the search index from the products table (after a mapping change, or to repair)."""
+    return {"indexed": search_indexer().rebuild(active_products(catalog_service().products))}
+
+
 JOBS: dict[str, Callable[[JobRequest], dict[str, Any]]] = {
     "release_expired_reservations": release_expired_reservations,
     "reconcile_payments": reconcile_payments,
+    "refresh_trending": refresh_trending,
+    "reindex_search": reindex_search,
 }
 
 

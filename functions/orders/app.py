@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 
 from commerce.api.auth import principal
+from commerce.api.caching import PRIVATE_NO_STORE
 from commerce.api.http import create_resolver, lambda_handler
 from commerce.api.schemas.orders import (
     OrderOut,
@@ -31,7 +32,7 @@ OrderId = Annotated[str, Path(pattern=ULID_PATTERN)]
 Cursor = Annotated[str | None, Query(max_length=4096)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 #: Orders are private and change as they move: never cached.
-PRIVATE = {"Cache-Control": "no-store"}
+PRIVATE = PRIVATE_NO_STORE
 
 
 def _reply(body: object) -> Response[object]:

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
 from commerce.api.auth import principal
+from commerce.api.caching import PRIVATE_NO_STORE
 from commerce.api.http import create_resolver, lambda_handler
 from commerce.api.schemas.payments import WalletCreditIn, WalletCreditOut, WalletOut
 from commerce.bootstrap import wallet_service
@@ -20,7 +21,7 @@ app = create_resolver(logger)
 
 Cursor = Annotated[str | None, Query(max_length=4096)]
 Limit = Annotated[int, Query(ge=1, le=100)]
-PRIVATE = {"Cache-Control": "no-store"}
+PRIVATE = PRIVATE_NO_STORE
 
 
 @app.get("/v1/wallet", tags=["wallet"], summary="The customer's wallet: balance and statement, newest first")

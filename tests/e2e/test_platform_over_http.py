@@ -82,6 +82,31 @@ def test_a_seller_lists_a_product_a_customer_finds_and_a_rival_cannot_touch(base
     assert hijack.json()["code"] == "not_product_owner"
 
 
+def test_shoppers_search_the_demo_catalogue_with_typos_facets_and_autocomplete(base_url: str) -> None:
+    found = requests.get(f"{base_url}/v1/search", params={"q": "wireles hedphones", "limit": 5}, timeout=10)
+    assert found.status_code == 200, found.text
+    results = found.json()
+    assert results["total"] > 0
+    assert "Headphones" in results["items"][0]["name"]
+    assert len(results["facets"]["price_bands"]) == 6
+    cheap = requests.get(
+        f"{base_url}/v1/search", params={"max_price": 2000, "sort": "price_desc", "limit": 50}, timeout=10
+    ).json()
+    prices = [item["price"]["amount"] for item in cheap["items"]]
+    assert prices == sorted(prices, reverse=True)
+    assert all(price <= 2000 for price in prices)
+    suggestions = requests.get(f"{base_url}/v1/search/suggest", params={"q": "wirel"}, timeout=10).json()
+    assert suggestions["items"]
+    assert all("wireless" in s["text"].lower() for s in suggestions["items"])
+    page = requests.get(f"{base_url}/v1/products/{results['items'][0]['product_id']}", timeout=10)
+    cached = requests.get(
+        f"{base_url}/v1/products/{results['items'][0]['product_id']}",
+        headers={"If-None-Match": page.headers["ETag"]},
+        timeout=10,
+    )
+    assert cached.status_code == 304
+
+
 def test_bad_input_over_http_is_a_4xx_problem_never_a_5xx(base_url: str) -> None:
     seller = {**auth(login(base_url, "seller@example.com")), "Content-Type": "application/json"}
     malformed = requests.post(f"{base_url}/v1/products", data=b'{"name": [', headers=seller, timeout=10)

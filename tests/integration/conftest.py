@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from localcloud import LocalCloud
-from support import Actor, new_product, register
+from support import Actor, list_product, register
 
 
 @pytest.fixture(scope="session")
@@ -56,16 +56,6 @@ def listed(
     default_seller = actor("seller")
 
     def make(available: int = 10, seller: Actor | None = None, **overrides: Any) -> dict[str, Any]:
-        owner = seller or default_seller
-        response = cloud.request(
-            "POST", "/v1/products", json=new_product(category_id, **overrides), token=owner.token
-        )
-        assert response.status == 201, response.text
-        product = dict(response.json())
-        stocked = cloud.request(
-            "PUT", f"/v1/inventory/{product['product_id']}", json={"available": available}, token=owner.token
-        )
-        assert stocked.status == 200, stocked.text
-        return product
+        return list_product(cloud, seller or default_seller, category_id, available, **overrides)
 
     return make

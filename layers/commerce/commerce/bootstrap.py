@@ -7,10 +7,11 @@ import threading
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from commerce.settings import Settings
+from commerce.settings import ConfigurationError, Settings
 
 if TYPE_CHECKING:
     from commerce.accounts.service import AccountService
+    from commerce.adapters.cognito_tokens import CognitoAccessTokens
     from commerce.adapters.wallet_payments import WalletPayments
     from commerce.carts.service import CartService
     from commerce.catalog.service import CatalogService
@@ -24,9 +25,13 @@ if TYPE_CHECKING:
     from commerce.payments.ports import PaymentProvider
     from commerce.payments.providers import PaymentProviders
     from commerce.payments.reconciliation import PaymentReconciliation
+    from commerce.recommendations.service import RecommendationService
+    from commerce.search.ports import SearchBackend
+    from commerce.search.service import SearchIndexer, SearchService
     from commerce.wallet.service import WalletService
 
 __all__ = [
+    "access_tokens",
     "account_service",
     "cart_service",
     "catalog_service",
@@ -38,7 +43,11 @@ __all__ = [
     "payment_providers",
     "payment_reconciliation",
     "payment_webhooks",
+    "recommendation_service",
     "reset",
+    "search_backend",
+    "search_indexer",
+    "search_service",
     "settings",
     "stock_event_publisher",
     "stripe_webhook_secret",
@@ -322,6 +331,72 @@ def order_event_publisher() -> OrderEventPublisher:
     return OrderEventPublisher(EventBridgePublisher(_client("events"), settings().require("event_bus_name")))
 
 
+# ---------------------------------------------------------------------- search and recommendations
+@cache
+def recommendation_service() -> RecommendationService:
+    from commerce.adapters.dynamodb_catalog import DynamoDBProductRepository
+    from commerce.adapters.dynamodb_recommendations import DynamoDBRecommendationStore
+    from commerce.clock import system_clock
+    from commerce.recommendations.service import RecommendationService
+
+    config = settings()
+    dynamodb = _client("dynamodb")
+    return RecommendationService(
+        store=DynamoDBRecommendationStore(dynamodb, config.require("recommendations_table")),
+        products=DynamoDBProductRepository(dynamodb, config.require("products_table")),
+        clock=system_clock,
+    )
+
+
+@cache
+def access_tokens() -> CognitoAccessTokens:
+    from commerce.adapters.cognito_tokens import CognitoAccessTokens
+
+    config = settings()
+    issuer = f"https://cognito-idp.{config.region}.amazonaws.com/{config.require('user_pool_id')}"
+    return CognitoAccessTokens(issuer, config.require("user_pool_client_id"), config.cognito_jwks_url)
+
+
+@cache
+def search_backend() -> SearchBackend:
+    """OpenSearch when an endpoint is configured; otherwise the embedded engine, whose index
+    lives in this process (right for the local cloud, where every function shares one)."""
+    config = settings()
+    if config.opensearch_endpoint:
+        from commerce.adapters.opensearch_search import OpenSearchSearch, opensearch_client
+
+        return OpenSearchSearch(
+            opensearch_client(config.opensearch_endpoint, config.region), index_name=config.search_index
+        )
+    try:
+        from commerce.adapters.tantivy_search import TantivySearch
+    except ImportError as error:  # tantivy is a development dependency, not in the layer
+        raise ConfigurationError(
+            "OPENSEARCH_ENDPOINT is not set, and the embedded search engine is for local runs only."
+        ) from error
+    return TantivySearch()
+
+
+@cache
+def search_service() -> SearchService:
+    from commerce.search.service import SearchService
+
+    config = settings()
+    return SearchService(
+        backend=search_backend(),
+        active_products=catalog_service().active_products,
+        category_tree=catalog_service().category_tree,
+        affinity_of=recommendation_service().affinity if config.recommendations_table else None,
+    )
+
+
+@cache
+def search_indexer() -> SearchIndexer:
+    from commerce.search.service import SearchIndexer
+
+    return SearchIndexer(backend=search_backend(), category_tree=catalog_service().category_tree)
+
+
 def reset() -> None:
     """Forget everything built so far (the local cloud calls this when it rebuilds resources)."""
     for built in (
@@ -341,6 +416,11 @@ def reset() -> None:
         checkout_service,
         order_event_publisher,
         payment_reconciliation,
+        access_tokens,
+        recommendation_service,
+        search_backend,
+        search_service,
+        search_indexer,
     ):
         built.cache_clear()
 

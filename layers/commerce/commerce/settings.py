@@ -55,6 +55,12 @@ class Settings(BaseModel):
     checkout_lock_minutes: int = Field(default=30, ge=1, alias="CHECKOUT_LOCK_MINUTES")
     event_bus_name: str | None = Field(default=None, alias="EVENT_BUS_NAME")
     reservation_ttl_minutes: int = Field(default=15, ge=1, alias="RESERVATION_TTL_MINUTES")
+    recommendations_table: str | None = Field(default=None, alias="RECOMMENDATIONS_TABLE")
+    #: The OpenSearch domain's endpoint (https://...); empty: the embedded engine (local runs only).
+    opensearch_endpoint: str | None = Field(default=None, alias="OPENSEARCH_ENDPOINT")
+    search_index: str = Field(default="products", alias="SEARCH_INDEX")
+    #: Where the user pool's signing keys are published; empty: Cognito's well-known address.
+    cognito_jwks_url: str | None = Field(default=None, alias="COGNITO_JWKS_URL")
     user_pool_id: str | None = Field(default=None, alias="USER_POOL_ID")
     user_pool_client_id: str | None = Field(default=None, alias="USER_POOL_CLIENT_ID")
     max_body_bytes: int = Field(default=64 * 1024, alias="MAX_BODY_BYTES")

@@ -40,6 +40,7 @@ __all__ = [
     "DynamoDBProductAvailability",
     "DynamoDBProductOwners",
     "DynamoDBProductRepository",
+    "product_from_image",
 ]
 
 _IMAGE_FIELDS = ("thumbnail", "medium", "large", "zoom", "alt")
@@ -90,6 +91,11 @@ def _product(item: dict[str, Any]) -> Product:
         version=int(values["version"]),
         availability=Availability(values.get("availability", Availability.OUT_OF_STOCK.value)),
     )
+
+
+def product_from_image(image: dict[str, Any]) -> Product:
+    """A product from a stream record's image (the same attribute-value shape as an item)."""
+    return _product(image)
 
 
 def _after_product(cursor: str) -> str:

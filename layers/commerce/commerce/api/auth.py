@@ -6,9 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
+from commerce.errors import Unauthorized
 from commerce.identity import Principal
 
-__all__ = ["principal"]
+__all__ = ["optional_principal", "principal"]
 
 
 def principal(app: APIGatewayHttpResolver) -> Principal:
@@ -16,3 +17,21 @@ def principal(app: APIGatewayHttpResolver) -> Principal:
     authorizer: Any = app.current_event.request_context.authorizer
     claims = authorizer.jwt_claim if authorizer is not None else None
     return Principal.from_claims(claims)
+
+
+def optional_principal(app: APIGatewayHttpResolver) -> Principal | None:
+    """On a public route: the caller if they sent a bearer token (checked here, since no
+    authorizer ran), None if they sent none. A token that fails a check is a 401, not a
+    silent anonymous request, so a client learns to refresh it."""
+    authorizer: Any = app.current_event.request_context.authorizer
+    claims = authorizer.jwt_claim if authorizer is not None else None
+    if claims:
+        return Principal.from_claims(claims)
+    scheme, _, token = (app.current_event.headers.get("authorization") or "").partition(" ")
+    if not token.strip():
+        return None
+    if scheme.lower() != "bearer":
+        raise Unauthorized("Send the access token as 'Authorization: Bearer <token>'.", code="invalid_token")
+    from commerce.bootstrap import access_tokens
+
+    return Principal.from_claims(access_tokens().claims(token.strip()))

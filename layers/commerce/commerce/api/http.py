@@ -19,6 +19,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from commerce.api import problems
+from commerce.api.caching import NotModified
 from commerce.bootstrap import settings
 from commerce.errors import CommerceError
 
@@ -43,6 +44,10 @@ def create_resolver(logger: Logger) -> APIGatewayHttpResolver:
         if response.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR:
             logger.error("request failed", extra={"code": error.code, "detail": error.detail})
         return response
+
+    @app.exception_handler(NotModified)
+    def _not_modified(answer: NotModified) -> Response[Any]:
+        return Response(status_code=HTTPStatus.NOT_MODIFIED, body=None, headers=answer.headers)
 
     @app.exception_handler(RequestValidationError)
     def _invalid_request(error: RequestValidationError) -> Response[Any]:

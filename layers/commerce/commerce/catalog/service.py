@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from commerce.caching import TtlCache
 from commerce.catalog.model import Category, CategoryTree, Product, ProductImage, slugify
 from commerce.catalog.ports import CategoryRepository, Page, ProductQuery, ProductRepository
 from commerce.clock import Clock
@@ -36,7 +37,19 @@ class CatalogService:
     #: How long a warm function reuses the category tree it read (categories change rarely).
     tree_ttl_seconds: float = 60.0
     monotonic: Callable[[], float] = time.monotonic
+    #: How long a warm function reuses a product it read: the bound on how stale a hot product's
+    #: availability or rating may be here (those are written by other functions).
+    product_ttl_seconds: float = 30.0
     _tree: tuple[float, CategoryTree] | None = field(default=None, init=False, repr=False)
+    _products: TtlCache[str, Product | None] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._products = TtlCache(self.product_ttl_seconds, max_entries=2048, timer=self.monotonic)
+
+    def forget_cached(self) -> None:
+        """Read everything afresh from now on, as a cold environment would."""
+        self._tree = None
+        self._products.clear()
 
     # ------------------------------------------------------------------ categories
     def category_tree(self) -> CategoryTree:
@@ -128,11 +141,24 @@ class CatalogService:
         return product
 
     def product(self, product_id: str) -> Product:
-        product = self.products.get(product_id)
+        """A product as shoppers see it, from this environment's cache when read recently."""
+        product = self._products.get_or_load(product_id, lambda: self.products.get(product_id))
         if product is None:
             raise NotFound("No such product.", code="product_not_found")
         product.ensure_visible()
         return product
+
+    def active_products(self, product_ids: Iterable[str]) -> dict[str, Product]:
+        """The active ones among ``product_ids``: recently read ones from the cache, the rest in
+        one batch read (search results, recommendations)."""
+        wanted = list(dict.fromkeys(product_ids))
+        cached = {product_id: self._products.peek(product_id) for product_id in wanted}
+        missing = [product_id for product_id, hit in cached.items() if hit is None]
+        fetched = self.products.get_many(missing) if missing else {}
+        for product_id in missing:
+            self._products.put(product_id, fetched.get(product_id))
+        found = {**{k: v for k, v in cached.items() if v is not None}, **fetched}
+        return {k: found[k] for k in wanted if found.get(k) is not None and found[k].is_active}
 
     def _managed_product(self, principal: Principal, product_id: str) -> Product:
         product = self.products.get(product_id)
@@ -159,6 +185,7 @@ class CatalogService:
             self._ensure_category_exists(changes["category_id"])
         updated = current.with_changes(changes, self.clock())
         self.products.save(updated, expected_version=current.version)
+        self._products.invalidate(product_id)
         return updated
 
     def archive_product(self, principal: Principal, product_id: str) -> None:
@@ -166,6 +193,7 @@ class CatalogService:
         if not current.is_active:
             return
         self.products.save(current.archived(self.clock()), expected_version=current.version)
+        self._products.invalidate(product_id)
 
     def list_products(
         self, category_id: str | None, seller_id: str | None, cursor: str | None, limit: int
