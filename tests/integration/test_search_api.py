@@ -244,3 +244,31 @@ def test_the_reindex_job_rebuilds_a_lost_index(cloud: LocalCloud, shop: dict[str
     result = cloud.invoke("JobsFunction", {"job": "reindex_search"})
     assert result == {"job": "reindex_search", "indexed": 5}
     assert search(cloud)["total"] == 5
+
+
+def test_the_indexer_reports_only_the_records_it_could_not_handle(
+    cloud: LocalCloud, shop: dict[str, Any]
+) -> None:
+    from commerce import bootstrap
+
+    espresso = shop["products"]["Ember Espresso Machine"]
+    item = cloud.client("dynamodb").get_item(
+        TableName=cloud.ref("ProductsTable"), Key={"product_id": {"S": espresso["product_id"]}}
+    )["Item"]
+    bootstrap.search_backend().recreate()
+    good = {
+        "eventName": "MODIFY",
+        "dynamodb": {"Keys": {"product_id": item["product_id"]}, "NewImage": item, "SequenceNumber": "101"},
+    }
+    keyless = {"eventName": "MODIFY", "dynamodb": {"Keys": {}, "NewImage": item, "SequenceNumber": "102"}}
+    garbled = {
+        "eventName": "MODIFY",
+        "dynamodb": {
+            "Keys": {"product_id": {"S": "01J0000000000000000000000B"}},
+            "NewImage": {"name": {"S": "?"}},
+            "SequenceNumber": "103",
+        },
+    }
+    answer = cloud.invoke("SearchIndexerFunction", {"Records": [good, keyless, garbled]})
+    assert sorted(f["itemIdentifier"] for f in answer["batchItemFailures"]) == ["102", "103"]
+    assert names(search(cloud, "espresso")) == ["Ember Espresso Machine"]
