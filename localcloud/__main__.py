@@ -18,7 +18,7 @@ def _serve(args: argparse.Namespace) -> int:
     from localcloud.server import make_server
 
     started = time.perf_counter()
-    cloud = LocalCloud().start()
+    cloud = LocalCloud(public_url=f"http://{args.host}:{args.port}").start()
     report = seed(cloud) if not args.no_seed else None
     server = make_server(
         cloud.gateway, args.host, args.port, quiet=args.quiet, authenticate=cloud.simulated_3ds_answer

@@ -61,9 +61,15 @@ class LocalCloud:
     EXECUTION_POLL_SECONDS = 0.02
 
     def __init__(
-        self, template_path: Path = DEFAULT_TEMPLATE, region: str = "us-east-1", stack: str = "commerce"
+        self,
+        template_path: Path = DEFAULT_TEMPLATE,
+        region: str = "us-east-1",
+        stack: str = "commerce",
+        public_url: str = "http://127.0.0.1:3000",
     ) -> None:
         self.template_path = template_path
+        #: Where the local server answers: it stands in for CloudFront (``/_images/...``).
+        self.public_url = public_url.rstrip("/")
         self.region = region
         self.stack = stack
         self._mock: Any = None
@@ -92,6 +98,11 @@ class LocalCloud:
         self.resources = provision(self.template, self.client, self.region, self.stack)
         os.environ.update(merge_environments(self.resources.function_environments))
         os.environ["COGNITO_JWKS_URL"] = local_jwks_url()
+        # No CloudFront here: the local server serves the images bucket itself.
+        os.environ["IMAGES_BASE_URL"] = f"{self.public_url}/_images"
+        # In AWS the sender is verified once by an operator; moto refuses to send from anyone else.
+        if os.environ.get("NOTIFICATION_SENDER"):
+            self.client("ses").verify_email_identity(EmailAddress=os.environ["NOTIFICATION_SENDER"])
         self._forget_built_dependencies()
         for logical_id, spec in self.template.functions.items():
             name = self.resources.refs[logical_id]
@@ -158,7 +169,7 @@ class LocalCloud:
         return self.resources.refs[logical_id]
 
     def reset(self) -> None:
-        """Empty every table and user pool between tests, keeping names and ids stable.
+        """Empty every table, bucket, queue and user pool between tests, keeping names and ids stable.
 
         Step Functions executions run on moto's worker threads and do not stop when a test ends: one
         left running would go on invoking handlers and writing into the tables recreated below, inside
@@ -176,6 +187,14 @@ class LocalCloud:
             description = create_table(dynamodb, definition["create"], definition["ttl"])
             if "LatestStreamArn" in description:
                 self._repoint_stream_mappings(logical_id, description["LatestStreamArn"])
+        s3 = self.client("s3")
+        for bucket in self.resources.buckets.values():
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+                keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+                if keys:
+                    s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+        for url in self.resources.queues.values():
+            self._drain(url)
         cognito = self.client("cognito-idp")
         for logical_id, resource in self.template.resources.items():
             if resource["Type"] != "AWS::Cognito::UserPool":
@@ -185,6 +204,18 @@ class LocalCloud:
             for page in paginator.paginate(UserPoolId=pool_id):
                 for user in page["Users"]:
                     cognito.admin_delete_user(UserPoolId=pool_id, Username=user["Username"])
+
+    def _drain(self, queue_url: str) -> None:
+        """Delete every message (PurgeQueue may run only once a minute per queue)."""
+        sqs = self.client("sqs")
+        while True:
+            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                return
+            sqs.delete_message_batch(
+                QueueUrl=queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+            )
 
     def _running_executions(self) -> set[str]:
         """ListExecutions, not DescribeExecution: moto's DescribeExecution can raise on a finished

@@ -42,6 +42,9 @@ class Provisioned:
     function_names: dict[str, str] = field(default_factory=dict)
     schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
     event_source_mappings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Bucket names and queue URLs by logical id, so a reset can empty them.
+    buckets: dict[str, str] = field(default_factory=dict)
+    queues: dict[str, str] = field(default_factory=dict)
     #: The CreateStateMachine arguments, so a reset can recreate a machine without its executions.
     state_machine_definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -191,10 +194,71 @@ class _Provisioner:
             if key not in {"QueueName", "Tags"}
         }
         url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        self.out.queues[logical_id] = url
         self.out.refs[logical_id] = url
         self.out.attributes[(logical_id, "Arn")] = self._arn("sqs", name)
         self.out.attributes[(logical_id, "QueueName")] = name
         self.out.attributes[(logical_id, "QueueUrl")] = url
+
+    def sqs_queue_policy(self, logical_id: str, props: dict[str, Any]) -> None:
+        sqs = self.client("sqs")
+        for url in props.get("Queues", []):
+            sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(props["PolicyDocument"])})
+        self.out.refs[logical_id] = f"local-{logical_id}"
+
+    def s3_bucket(self, logical_id: str, props: dict[str, Any]) -> None:
+        """A bucket, its CORS rules and its notifications (moto sends them on each write)."""
+        s3 = self.client("s3")
+        name = props.get("BucketName", self._name(logical_id).lower())[:63]
+        s3.create_bucket(Bucket=name)
+        if "CorsConfiguration" in props:
+            rules = [
+                {("MaxAgeSeconds" if key == "MaxAge" else key): value for key, value in rule.items()}
+                for rule in props["CorsConfiguration"]["CorsRules"]
+            ]
+            s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
+        notifications = props.get("NotificationConfiguration", {})
+        if notifications.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
+            s3.put_bucket_notification_configuration(
+                Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+            )
+        lambdas = notifications.get("LambdaConfigurations", [])
+        if lambdas:
+            s3.put_bucket_notification_configuration(
+                Bucket=name,
+                NotificationConfiguration={
+                    "LambdaFunctionConfigurations": [
+                        {
+                            "LambdaFunctionArn": config["Function"],
+                            "Events": [config["Event"]],
+                            **(
+                                {"Filter": {"Key": {"FilterRules": config["Filter"]["S3Key"]["Rules"]}}}
+                                if "Filter" in config
+                                else {}
+                            ),
+                        }
+                        for config in lambdas
+                    ]
+                },
+            )
+        self.out.buckets[logical_id] = name
+        self.out.refs[logical_id] = name
+        self.out.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
+        self.out.attributes[(logical_id, "DomainName")] = f"{name}.s3.amazonaws.com"
+        self.out.attributes[(logical_id, "RegionalDomainName")] = f"{name}.s3.{self.region}.amazonaws.com"
+
+    def s3_bucket_policy(self, logical_id: str, props: dict[str, Any]) -> None:
+        self.client("s3").put_bucket_policy(
+            Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"])
+        )
+        self.out.refs[logical_id] = props["Bucket"]
+
+    def cloudfront(self, logical_id: str, props: dict[str, Any]) -> None:
+        """CloudFront is not emulated: the local server serves the origin itself (see
+        ``LocalCloud.public_url``), so only the ids and a domain are made up here."""
+        self.out.refs[logical_id] = f"LOCAL{logical_id.upper()}"
+        self.out.attributes[(logical_id, "Id")] = f"LOCAL{logical_id.upper()}"
+        self.out.attributes[(logical_id, "DomainName")] = f"{logical_id.lower()}.cloudfront.local"
 
     def secret(self, logical_id: str, props: dict[str, Any]) -> None:
         """A Secrets Manager secret: its SecretString, or one generated as GenerateSecretString asks."""
@@ -294,6 +358,11 @@ class _Provisioner:
             "AWS::IAM::Role": self.iam_role,
             "AWS::Lambda::Function": self.lambda_function,
             "AWS::SQS::Queue": self.sqs_queue,
+            "AWS::SQS::QueuePolicy": self.sqs_queue_policy,
+            "AWS::S3::Bucket": self.s3_bucket,
+            "AWS::S3::BucketPolicy": self.s3_bucket_policy,
+            "AWS::CloudFront::Distribution": self.cloudfront,
+            "AWS::CloudFront::OriginAccessControl": self.cloudfront,
             "AWS::Events::EventBus": self.events_bus,
             "AWS::SecretsManager::Secret": self.secret,
             "AWS::Events::Rule": self.events_rule,

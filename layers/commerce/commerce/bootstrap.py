@@ -397,6 +397,10 @@ def search_indexer() -> SearchIndexer:
     return SearchIndexer(backend=search_backend(), category_tree=catalog_service().category_tree)
 
 
+# ---------------------------------------------------------------------- notifications, reviews, images, jobs
+# (each builder is added here, and listed in reset() below)
+
+
 def reset() -> None:
     """Forget everything built so far (the local cloud calls this when it rebuilds resources)."""
     for built in (

@@ -56,6 +56,18 @@ class Settings(BaseModel):
     event_bus_name: str | None = Field(default=None, alias="EVENT_BUS_NAME")
     reservation_ttl_minutes: int = Field(default=15, ge=1, alias="RESERVATION_TTL_MINUTES")
     recommendations_table: str | None = Field(default=None, alias="RECOMMENDATIONS_TABLE")
+    reviews_table: str | None = Field(default=None, alias="REVIEWS_TABLE")
+    notifications_table: str | None = Field(default=None, alias="NOTIFICATIONS_TABLE")
+    image_uploads_table: str | None = Field(default=None, alias="IMAGE_UPLOADS_TABLE")
+    uploads_bucket: str | None = Field(default=None, alias="UPLOADS_BUCKET")
+    images_bucket: str | None = Field(default=None, alias="IMAGES_BUCKET")
+    #: Where product images are served from (CloudFront; the local server locally), no trailing slash.
+    images_base_url: str | None = Field(default=None, alias="IMAGES_BASE_URL")
+    reports_bucket: str | None = Field(default=None, alias="REPORTS_BUCKET")
+    #: The SES-verified address customer and seller emails come from.
+    notification_sender: str | None = Field(default=None, alias="NOTIFICATION_SENDER")
+    #: ``manual``: new sellers cannot sign in until an admin approves them.
+    seller_approval: Literal["auto", "manual"] = Field(default="auto", alias="SELLER_APPROVAL")
     #: The OpenSearch domain's endpoint (https://...); empty: the embedded engine (local runs only).
     opensearch_endpoint: str | None = Field(default=None, alias="OPENSEARCH_ENDPOINT")
     search_index: str = Field(default="products", alias="SEARCH_INDEX")

@@ -1,0 +1,1 @@
+"""Telling customers and sellers what happened: email and text messages, once each."""
