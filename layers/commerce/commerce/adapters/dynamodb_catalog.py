@@ -40,10 +40,13 @@ __all__ = [
     "DynamoDBProductAvailability",
     "DynamoDBProductOwners",
     "DynamoDBProductRepository",
+    "append_image_update",
     "product_from_image",
 ]
 
 _IMAGE_FIELDS = ("thumbnail", "medium", "large", "zoom", "alt")
+#: What a product update never writes: the key, and the counters reviews add to.
+_NOT_THE_SELLERS = frozenset({"product_id", "rating_count", "rating_total"})
 
 
 def _product_item(product: Product) -> dict[str, Any]:
@@ -98,6 +101,35 @@ def product_from_image(image: dict[str, Any]) -> Product:
     return _product(image)
 
 
+def append_image_update(
+    table: str, product_id: str, image: ProductImage, max_images: int, now: datetime
+) -> dict[str, Any]:
+    """A transaction item adding ``image`` to an active product holding fewer than ``max_images``.
+
+    An append, not a rewrite, so an image added at the same time is kept; the version moves on,
+    so a seller's edit decided on the old list fails (``version_conflict``) instead of dropping it.
+    """
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": {"product_id": {"S": product_id}},
+            "UpdateExpression": "SET images = list_append(if_not_exists(images, :none), :image), "
+            "version = version + :one, updated_at = :now",
+            "ConditionExpression": "attribute_exists(product_id) AND #status = :active "
+            "AND (attribute_not_exists(images) OR size(images) < :max)",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
+                ":image": {"L": [{"M": to_item({name: getattr(image, name) for name in _IMAGE_FIELDS})}]},
+                ":none": {"L": []},
+                ":one": {"N": "1"},
+                ":now": {"S": isoformat(now)},
+                ":active": {"S": ProductStatus.ACTIVE.value},
+                ":max": {"N": str(max_images)},
+            },
+        }
+    }
+
+
 def _after_product(cursor: str) -> str:
     """The product id a single-sequence cursor (index query or scan) resumes after."""
     after = decode_cursor(cursor, {"after"}).get("after")
@@ -142,9 +174,10 @@ class DynamoDBProductRepository(ProductRepository):
 
     def save(self, product: Product, expected_version: int) -> None:
         """An update of the seller's fields only, so ``availability`` (written by the inventory
-        stream) is never overwritten with what this request read."""
+        stream) and the rating summary (added to by each review) are never overwritten with what
+        this request read."""
         item = _product_item(product)
-        names = {f"#a{i}": name for i, name in enumerate(n for n in item if n != "product_id")}
+        names = {f"#a{i}": name for i, name in enumerate(n for n in item if n not in _NOT_THE_SELLERS)}
         sets = [f"{alias} = :v{alias[2:]}" for alias in names]
         values = {f":v{alias[2:]}": item[name] for alias, name in names.items()}
         gone = [name for name in ("active_category_id", "active_seller_id") if name not in item]
