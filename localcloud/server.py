@@ -6,10 +6,13 @@ import sys
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from localcloud.gateway import MAX_PAYLOAD_BYTES, GatewayResponse, HttpApiGateway
+
+if TYPE_CHECKING:
+    from localcloud.files import LocalFiles
 
 __all__ = ["SIMULATOR_3DS_PATH", "make_server"]
 
@@ -26,7 +29,10 @@ def make_server(
     port: int,
     quiet: bool = False,
     authenticate: Authenticate | None = None,
+    files: LocalFiles | None = None,
 ) -> ThreadingHTTPServer:
+    """``files``: S3's upload forms and the images CDN (``/_s3/``, ``/_images/``, see localcloud.files)."""
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "localcloud"
@@ -34,7 +40,9 @@ def make_server(
         def _serve(self) -> None:
             started = time.perf_counter()
             length = int(self.headers.get("content-length") or 0)
-            if length > MAX_PAYLOAD_BYTES:
+            parts = urlsplit(self.path)
+            served = files if files is not None and files.serves(parts.path) else None
+            if length > (served.max_body_bytes if served is not None else MAX_PAYLOAD_BYTES):
                 self.send_response(413)
                 self.send_header("content-type", "application/json")
                 body = b'{"message":"Request Entity Too Large"}'
@@ -45,8 +53,9 @@ def make_server(
                 self.close_connection = True
                 return
             body = self.rfile.read(length) if length else b""
-            parts = urlsplit(self.path)
-            if (
+            if served is not None:
+                response = served.answer(self.command, parts.path, list(self.headers.items()), body)
+            elif (
                 authenticate is not None
                 and self.command == "POST"
                 and parts.path.startswith(SIMULATOR_3DS_PATH)

@@ -1,0 +1,1 @@
+"""Product images: presigned uploads from sellers, turned into four sizes on the product."""
