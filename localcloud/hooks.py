@@ -20,8 +20,15 @@ Every moto code path that runs a function calls ``LambdaFunction.invoke`` (none 
 directly in 5.2.5, which is patched anyway as a safety net), usually through ``LambdaBackend.invoke``:
 
 * boto3 ``lambda.invoke`` (RequestResponse, Event, DryRun) and the legacy ``InvokeAsync`` API;
-* SQS event source mappings (``Queue.add_message`` -> ``send_sqs_batch``; synchronous, one invocation per
-  message; a raising handler sets ``x-amz-function-error`` so moto makes the message visible again);
+* SQS event source mappings: moto's own delivery (``Queue.add_message`` -> ``send_sqs_batch``) invokes once
+  per message, ignores ``ReportBatchItemFailures`` and, when one message fails, makes every message it
+  received visible again. ``Queue.add_message`` is wrapped so the hooks poll instead, as Lambda does (see
+  ``poll_queue``): up to ``BatchSize`` visible messages in ONE invocation, the whole batch retried when the
+  handler raises, and only the ``batchItemFailures`` it reports retried when the mapping has
+  ``FunctionResponseTypes: [ReportBatchItemFailures]``. moto's redrive is kept: a receive moves a message
+  received ``maxReceiveCount`` times to the dead-letter queue. Nothing polls on a timer: a message is
+  (re)delivered when any message arrives on its queue or when ``poll_queue`` is called, and a failed one is
+  visible again at once rather than after the queue's VisibilityTimeout (local time runs fast);
 * DynamoDB stream event source mappings (``StreamShard.add`` -> ``send_dynamodb_items``), deferred until the
   DynamoDB call that produced the records has released the DynamoDB lock;
 * Kinesis event source mappings, SNS ``lambda`` subscriptions, CloudWatch Logs subscription filters,
@@ -60,6 +67,7 @@ from moto.core.exceptions import JsonRESTError, ServiceException
 from moto.dynamodb.responses import DynamoHandler
 from moto.events.models import Rule
 from moto.events.utils import EventMessageType, EventTemplateParser
+from moto.sqs.models import Queue, sqs_backends
 from moto.stepfunctions.responses import get_backend as get_stepfunctions_backend
 from moto.utilities.arns import parse_arn
 
@@ -69,6 +77,7 @@ __all__ = [
     "after_dynamodb_call",
     "dynamodb_lock",
     "install",
+    "poll_queue",
     "uninstall",
 ]
 
@@ -99,6 +108,7 @@ _EXPECTED_PARAMETERS: dict[tuple[type, str], tuple[str, ...]] = {
     (LambdaBackend, "send_dynamodb_items"): ("self", "function_arn", "items", "source"),
     (Rule, "send_to_targets"): ("self", "original_event", "transform_input"),
     (DynamoHandler, "call_action"): ("self",),
+    (Queue, "add_message"): ("self", "message"),
 }
 
 _install_lock = threading.Lock()
@@ -141,6 +151,7 @@ def install(dispatch: LambdaDispatcher) -> None:
             (LambdaBackend, "send_dynamodb_items"): _send_dynamodb_items,
             (Rule, "send_to_targets"): _send_to_targets,
             (DynamoHandler, "call_action"): _locked_call_action,
+            (Queue, "add_message"): _add_message,
         }
         for (owner, name), replacement in replacements.items():
             _originals[(owner, name)] = vars(owner)[name]
@@ -172,6 +183,21 @@ def after_dynamodb_call(callback: Callable[[], None]) -> None:
         _dynamo_state.pending.append(callback)
     else:
         callback()
+
+
+def poll_queue(queue_arn: str) -> int:
+    """Lambda's poller, once: deliver the queue's visible messages to each of its enabled event source
+    mappings (one batch each) and return how many records were handed to functions.
+
+    Tests call it to make Lambda come back for messages whose delivery failed; each call is one receive,
+    so a message that keeps failing reaches the dead-letter queue on the call after ``maxReceiveCount``.
+    """
+    arn = parse_arn(queue_arn)
+    backend = sqs_backends[arn.account][arn.region]
+    queue = next((q for q in backend.queues.values() if q.queue_arn == queue_arn), None)
+    if queue is None:
+        raise ValueError(f"no queue {queue_arn}")
+    return _poll_mappings(queue)
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -322,6 +348,121 @@ def _send_dynamodb_items(self: LambdaBackend, function_arn: str, items: list[Any
     _dynamo_state.pending.append(lambda: original(self, function_arn, snapshot, source))
     # Truthy, so StreamShard.add forgets the records it has just handed over (as after a real delivery).
     return b"{}"
+
+
+# ------------------------------------------------------------------------------------------------ SQS
+
+
+class _QueueWithoutMappings:
+    """A queue as moto's ``add_message`` sees it: the same queue without its event source mappings (the
+    hooks poll for them). Not a copy: the message must land in the real queue's list, under its lock."""
+
+    def __init__(self, queue: Queue) -> None:
+        self._queue = queue
+        self.lambda_event_source_mappings: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._queue, name)
+
+
+def _add_message(self: Queue, message: Any) -> None:
+    """Store the message as moto does (FIFO deduplication included), then poll like Lambda would."""
+    _original(Queue, "add_message")(_QueueWithoutMappings(self), message)
+    if not self.lambda_event_source_mappings:
+        return
+
+    def poll() -> None:
+        _poll_mappings(self)
+
+    after_dynamodb_call(poll)
+
+
+def _poll_mappings(queue: Queue) -> int:
+    delivered = 0
+    for mapping in list(queue.lambda_event_source_mappings.values()):
+        if mapping.enabled:
+            delivered += _deliver_sqs_batch(queue, mapping)
+    return delivered
+
+
+def _sqs_record(queue: Queue, message: Any) -> dict[str, Any]:
+    attributes = {
+        "ApproximateReceiveCount": str(message.approximate_receive_count),
+        "SentTimestamp": str(message.sent_timestamp),
+        "SenderId": str(message.sender_id),
+        "ApproximateFirstReceiveTimestamp": str(message.approximate_first_receive_timestamp),
+    }
+    if queue.fifo_queue:
+        attributes.update(
+            MessageGroupId=str(message.group_id),
+            MessageDeduplicationId=str(message.deduplication_id),
+            SequenceNumber=str(message.sequence_number),
+        )
+    message_attributes = {
+        name: {
+            "dataType": value.get("DataType"),
+            "stringValue": value.get("StringValue"),
+            "binaryValue": value.get("BinaryValue"),
+            "stringListValues": [],
+            "binaryListValues": [],
+        }
+        for name, value in (message.message_attributes or {}).items()
+    }
+    return {
+        "messageId": message.id,
+        "receiptHandle": message.receipt_handle,
+        "body": message.body,
+        "attributes": attributes,
+        "messageAttributes": message_attributes,
+        "md5OfBody": message.body_md5,
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue.queue_arn,
+        "awsRegion": queue.region,
+    }
+
+
+def _failed_ids(payload: str | bytes, errored: bool, mapping: Any, received: set[str]) -> set[str]:
+    """Which messages Lambda would leave on the queue, by the rules of partial batch responses."""
+    if errored:
+        return received
+    if "ReportBatchItemFailures" not in (mapping.function_response_types or []):
+        return set()
+    try:
+        response = json.loads(payload or b"null")
+    except ValueError:
+        return received
+    failures = response.get("batchItemFailures") if isinstance(response, dict) else None
+    if not failures:
+        return set()
+    reported = {str(f.get("itemIdentifier") or "") if isinstance(f, dict) else "" for f in failures}
+    # An empty or unknown identifier fails the whole batch, as in AWS.
+    return reported if reported <= received else received
+
+
+def _deliver_sqs_batch(queue: Queue, mapping: Any) -> int:
+    backend = sqs_backends[queue.account_id][queue.region]
+    visibility_timeout = int(queue.visibility_timeout)  # type: ignore[attr-defined]
+    messages = backend.receive_message(queue.name, int(mapping.batch_size or 10), 0, visibility_timeout)
+    if not messages:
+        return 0
+    event = {"Records": [_sqs_record(queue, message) for message in messages]}
+    response_headers: dict[str, Any] = {}
+    payload = get_lambda_backend(queue.account_id, queue.region).invoke(
+        function_name=mapping.function_arn,
+        qualifier=None,
+        body=json.dumps(event),
+        headers={},
+        response_headers=response_headers,
+    )
+    errored = "x-amz-function-error" in response_headers
+    failed = _failed_ids(payload or b"", errored, mapping, {message.id for message in messages})
+    for message in messages:
+        receipt = str(message.receipt_handle)
+        if message.id in failed:
+            backend.change_message_visibility(queue.name, receipt, visibility_timeout=0)
+        else:
+            backend.delete_message(queue.name, receipt)
+    return len(messages)
 
 
 # ------------------------------------------------------------------------------------------------ EventBridge

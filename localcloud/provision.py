@@ -337,7 +337,15 @@ class _Provisioner:
         params = {
             k: v
             for k, v in props.items()
-            if k in {"EventSourceArn", "FunctionName", "BatchSize", "StartingPosition", "Enabled"}
+            if k
+            in {
+                "EventSourceArn",
+                "FunctionName",
+                "BatchSize",
+                "StartingPosition",
+                "Enabled",
+                "FunctionResponseTypes",
+            }
         }
         mapping = self.client("lambda").create_event_source_mapping(**params)
         self.out.refs[logical_id] = mapping["UUID"]
