@@ -6,6 +6,13 @@ lines were added: product_id, quantity, price_amount, currency, added_at, update
 image), ``created_at``/``updated_at`` (ISO 8601), ``expires_at`` (epoch seconds, the table's
 TTL attribute) and ``version``.
 
+GSI ``due_reminders`` (sparse, KEYS_ONLY): a customer's cart with lines carries ``remind_shard``
+(``REMINDER_SHARDS`` shards by a stable hash of the cart id) and ``remind_at`` (epoch seconds,
+when its idle period earns a reminder: ``commerce.reminders.model``). Every write of the cart
+sets or drops them, so the hourly reminder job reads only the carts that came due, never the
+whole table. (The saga's ClearCart update leaves them on an emptied cart; the job reads the cart
+and skips it.)
+
 Why one versioned item rather than per-line updates of a map attribute: the cart's rules
 (one currency, at most 50 lines, an expired cart starts empty) span all its lines, and with
 whole-item optimistic concurrency they stay in the pure domain model instead of being
@@ -17,6 +24,8 @@ the guest's, both conditional), so a repeated merge cannot add the lines twice.
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,10 +36,14 @@ from commerce.carts.model import Cart, CartLine
 from commerce.carts.ports import CartRepository, StaleCart
 from commerce.clock import isoformat
 from commerce.money import Money
+from commerce.reminders.model import reminder_due_at
 
-__all__ = ["DynamoDBCartRepository", "checkout_lock"]
+__all__ = ["REMINDER_SHARDS", "DynamoDBCartRepository", "checkout_lock"]
 
 _RETRYABLE_REASONS = {"ConditionalCheckFailed", "TransactionConflict"}
+
+#: How many partitions of ``due_reminders`` the carts are spread over.
+REMINDER_SHARDS = 8
 
 
 def _pk(cart_id: str) -> str:
@@ -55,7 +68,13 @@ def _line_item(line: CartLine) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
+def _reminder_shard(cart_id: str) -> str:
+    """Stable across processes and deployments (unlike ``hash``)."""
+    return str(zlib.crc32(cart_id.encode()) % REMINDER_SHARDS)
+
+
 def _cart_item(cart: Cart) -> dict[str, Any]:
+    remind_at = reminder_due_at(cart)
     return to_item(
         {
             "pk": _pk(cart.cart_id),
@@ -68,6 +87,8 @@ def _cart_item(cart: Cart) -> dict[str, Any]:
             "version": cart.version,
             "checkout_order_id": cart.checkout_order_id,
             "checkout_until": _epoch(cart.checkout_until) if cart.checkout_until else None,
+            "remind_shard": _reminder_shard(cart.cart_id) if remind_at else None,
+            "remind_at": _epoch(remind_at) if remind_at else None,
         }
     )
 
@@ -180,3 +201,36 @@ class DynamoDBCartRepository(CartRepository):
             if _RETRYABLE_REASONS.intersection(transaction_cancel_reasons(error)):
                 raise StaleCart(cart.cart_id) from None
             raise
+
+    def due_for_reminder(self, due_from: datetime, due_until: datetime) -> Iterator[Cart]:
+        """Carts whose reminder fell due in ``(due_from, due_until]``: one Query per shard on the
+        sparse index, then the carts themselves read consistently (100 per BatchGetItem)."""
+        for shard in range(REMINDER_SHARDS):
+            params: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": "due_reminders",
+                "KeyConditionExpression": "remind_shard = :shard AND remind_at BETWEEN :from AND :until",
+                "ExpressionAttributeValues": to_item(
+                    {":shard": str(shard), ":from": _epoch(due_from) + 1, ":until": _epoch(due_until)}
+                ),
+            }
+            while True:
+                response = self._client.query(**params)
+                keys = [{"pk": item["pk"]} for item in response.get("Items", [])]
+                for start in range(0, len(keys), 100):
+                    yield from self._carts(keys[start : start + 100])
+                last = response.get("LastEvaluatedKey")
+                if not last:
+                    break
+                params["ExclusiveStartKey"] = last
+
+    def _carts(self, keys: list[dict[str, Any]]) -> Iterator[Cart]:
+        request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
+        for _ in range(8):
+            response = self._client.batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(self._table, []):
+                yield _cart(item)
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                return
+        raise RuntimeError(f"DynamoDB left {len(request[self._table]['Keys'])} carts unread after 8 tries")
