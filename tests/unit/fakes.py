@@ -19,6 +19,7 @@ from commerce.errors import (
     Conflict,
     DependencyFailure,
     FieldError,
+    Forbidden,
     InvalidInput,
     NotFound,
     PreconditionFailed,
@@ -107,7 +108,7 @@ class FakeIdentityProvider(IdentityProvider):
         self._refresh_tokens: dict[str, str] = {}
         self._next = 0
 
-    def sign_up(self, email: str, password: str, name: str) -> str:
+    def sign_up(self, email: str, password: str, name: str, enabled: bool = True) -> str:
         if any(user["email"] == email for user in self.users.values()):
             raise Conflict("An account with this email already exists.", code="email_taken")
         if len(password) < MIN_PASSWORD_LENGTH:
@@ -118,9 +119,33 @@ class FakeIdentityProvider(IdentityProvider):
             )
         self._next += 1
         user_id = f"sub-{self._next:04d}"
-        self.users[user_id] = {"email": email, "password": password, "attributes": {"name": name}}
+        self.users[user_id] = {
+            "email": email,
+            "password": password,
+            "attributes": {"name": name},
+            "enabled": enabled,
+            "signed_out": 0,
+        }
         self.groups[user_id] = set()
         return user_id
+
+    def create_user(self, email: str, name: str, password: str) -> str:
+        return self.sign_up(email, password, name)
+
+    def user_id_of(self, email: str) -> str | None:
+        return next((user_id for user_id, user in self.users.items() if user["email"] == email), None)
+
+    def set_enabled(self, user_id: str, enabled: bool) -> None:
+        if user_id not in self.users:
+            raise NotFound("No such user.", code="user_not_found")
+        self.users[user_id]["enabled"] = enabled
+
+    def sign_out_everywhere(self, email: str) -> None:
+        user_id = self.user_id_of(email)
+        if user_id is None:
+            raise NotFound("No such user.", code="user_not_found")
+        self.users[user_id]["signed_out"] += 1
+        self._refresh_tokens = {token: uid for token, uid in self._refresh_tokens.items() if uid != user_id}
 
     def add_to_group(self, user_id: str, role: Role) -> None:
         if self.fail_on_add_to_group is not None:
@@ -147,6 +172,8 @@ class FakeIdentityProvider(IdentityProvider):
 
     def sign_in(self, email: str, password: str) -> AuthTokens:
         for user_id, user in self.users.items():
+            if user["email"] == email and not user["enabled"]:
+                raise Forbidden("This account is disabled.", code="account_disabled")
             if user["email"] == email and user["password"] == password:
                 return self._tokens_for(user_id)
         raise Unauthorized("Wrong email or password.", code="invalid_credentials")
@@ -195,6 +222,7 @@ class FakeUserRepository(UserRepository):
             name=profile.name,
             phone=profile.phone,
             sms_opt_in=profile.sms_opt_in,
+            seller_status=profile.seller_status,
             updated_at=profile.updated_at,
             version=profile.version,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from commerce.errors import Conflict, InvalidInput
@@ -14,6 +15,7 @@ __all__ = [
     "REGISTRABLE_ROLES",
     "Address",
     "AuthTokens",
+    "SellerStatus",
     "UserProfile",
     "normalise_email",
 ]
@@ -27,6 +29,14 @@ REGISTRABLE_ROLES = frozenset({Role.CUSTOMER, Role.SELLER})
 def normalise_email(email: str) -> str:
     """Emails are unique case-insensitively, so they are stored lower-cased and trimmed."""
     return email.strip().lower()
+
+
+class SellerStatus(StrEnum):
+    """Whether a seller may sign in: with manual approval a new seller waits for an admin."""
+
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+    DISABLED = "disabled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +77,8 @@ class UserProfile:
     address_count: int = 0
     version: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Sellers only; ``None`` for every other account type.
+    seller_status: SellerStatus | None = None
 
     def with_changes(self, changes: dict[str, Any], now: datetime) -> UserProfile:
         """Apply a profile patch, keeping its invariants (no SMS without a phone)."""
@@ -81,6 +93,16 @@ class UserProfile:
                 code="phone_required",
             )
         return updated
+
+    def with_seller_status(self, status: SellerStatus, now: datetime) -> UserProfile:
+        """Approve or disable a seller; setting the status it already has changes nothing."""
+        if self.account_type is not Role.SELLER:
+            raise Conflict(
+                f"{self.email} is a {self.account_type.value} account, not a seller.", code="not_a_seller"
+            )
+        if self.seller_status is status:
+            return self
+        return replace(self, seller_status=status, updated_at=now, version=self.version + 1)
 
     def can_add_address(self) -> None:
         if self.address_count >= MAX_ADDRESSES:

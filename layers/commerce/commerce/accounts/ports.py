@@ -15,11 +15,21 @@ class IdentityProvider(ABC):
     """Credentials and group membership (Cognito in AWS and in the local cloud)."""
 
     @abstractmethod
-    def sign_up(self, email: str, password: str, name: str) -> str:
-        """Create a confirmed user and return its subject id.
+    def sign_up(self, email: str, password: str, name: str, enabled: bool = True) -> str:
+        """Create a confirmed user and return its subject id. ``enabled=False`` disables it before
+        it is confirmed, so it can never sign in until ``set_enabled``.
 
         Raises ``Conflict(code="email_taken")`` or ``InvalidInput(code="invalid_password")``.
         """
+
+    @abstractmethod
+    def create_user(self, email: str, name: str, password: str) -> str:
+        """Create a confirmed user with a permanent password on an operator's behalf (no sign-up
+        flow, no invitation email); same errors as ``sign_up``."""
+
+    @abstractmethod
+    def user_id_of(self, email: str) -> str | None:
+        """The subject id of the user with this (normalised) email, if any."""
 
     @abstractmethod
     def add_to_group(self, user_id: str, role: Role) -> None: ...
@@ -28,8 +38,17 @@ class IdentityProvider(ABC):
     def delete_user(self, user_id: str) -> None: ...
 
     @abstractmethod
+    def set_enabled(self, user_id: str, enabled: bool) -> None:
+        """Let the user sign in, or stop them from signing in."""
+
+    @abstractmethod
+    def sign_out_everywhere(self, email: str) -> None:
+        """Revoke the user's refresh tokens; access tokens already issued live until they expire."""
+
+    @abstractmethod
     def sign_in(self, email: str, password: str) -> AuthTokens:
-        """Raises ``Unauthorized(code="invalid_credentials")``."""
+        """Raises ``Unauthorized(code="invalid_credentials")``, or ``Forbidden(code="account_disabled")``
+        for a disabled user."""
 
     @abstractmethod
     def refresh(self, refresh_token: str) -> AuthTokens: ...

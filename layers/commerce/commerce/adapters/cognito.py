@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from commerce.accounts.model import AuthTokens
 from commerce.accounts.ports import IdentityProvider
-from commerce.errors import Conflict, DependencyFailure, FieldError, InvalidInput, Unauthorized
+from commerce.errors import Conflict, DependencyFailure, FieldError, Forbidden, InvalidInput, Unauthorized
 from commerce.identity import Role
 
 __all__ = ["CognitoIdentityProvider"]
@@ -22,13 +23,46 @@ def _invalid_credentials() -> Unauthorized:
     return Unauthorized("The email or password is wrong.", code="invalid_credentials")
 
 
+def _is_disabled_user(error: ClientError) -> bool:
+    """Cognito says a user is disabled only in the message of a NotAuthorizedException ("User is
+    disabled."); there is no code of its own to branch on."""
+    message = str(error.response.get("Error", {}).get("Message", ""))
+    return _code(error) == "NotAuthorizedException" and "disabled" in message.lower()
+
+
+def _sign_up_refused(error: ClientError) -> Exception:
+    """SignUp's and AdminCreateUser's refusals as the domain's errors (or the error itself)."""
+    code = _code(error)
+    if code in {"UsernameExistsException", "AliasExistsException"}:
+        return Conflict(
+            "An account with this email exists already.",
+            code="email_taken",
+            errors=[FieldError("body.email", "An account with this email exists already.", "taken")],
+        )
+    if code == "InvalidPasswordException":
+        message = error.response.get("Error", {}).get("Message", "The password is too weak.")
+        return InvalidInput(
+            "The password does not meet the policy: at least 8 characters with upper and lower "
+            "case letters, a digit and a symbol.",
+            code="invalid_password",
+            errors=[FieldError("body.password", message, "weak_password")],
+        )
+    if code == "InvalidParameterException":
+        return InvalidInput(
+            "The identity provider rejected the sign-up.",
+            code="invalid_registration",
+            errors=[FieldError("body", str(error.response.get("Error", {}).get("Message", "")), "invalid")],
+        )
+    return error
+
+
 class CognitoIdentityProvider(IdentityProvider):
     def __init__(self, client: Any, user_pool_id: str, client_id: str) -> None:
         self._client = client
         self._pool = user_pool_id
         self._app_client = client_id
 
-    def sign_up(self, email: str, password: str, name: str) -> str:
+    def sign_up(self, email: str, password: str, name: str, enabled: bool = True) -> str:
         try:
             response = self._client.sign_up(
                 ClientId=self._app_client,
@@ -37,33 +71,87 @@ class CognitoIdentityProvider(IdentityProvider):
                 UserAttributes=[{"Name": "email", "Value": email}, {"Name": "name", "Value": name}],
             )
         except ClientError as error:
-            code = _code(error)
-            if code in {"UsernameExistsException", "AliasExistsException"}:
-                raise Conflict(
-                    "An account with this email exists already.",
-                    code="email_taken",
-                    errors=[FieldError("body.email", "An account with this email exists already.", "taken")],
-                ) from None
-            if code == "InvalidPasswordException":
-                message = error.response.get("Error", {}).get("Message", "The password is too weak.")
-                raise InvalidInput(
-                    "The password does not meet the policy: at least 8 characters with upper and lower "
-                    "case letters, a digit and a symbol.",
-                    code="invalid_password",
-                    errors=[FieldError("body.password", message, "weak_password")],
-                ) from None
-            if code == "InvalidParameterException":
-                raise InvalidInput(
-                    "The identity provider rejected the sign-up.",
-                    code="invalid_registration",
-                    errors=[
-                        FieldError("body", str(error.response.get("Error", {}).get("Message", "")), "invalid")
-                    ],
-                ) from None
-            raise
+            refused = _sign_up_refused(error)
+            if refused is error:
+                raise
+            raise refused from None
         user_id = str(response["UserSub"])
-        self._client.admin_confirm_sign_up(UserPoolId=self._pool, Username=email)
+        # Disabled before it is confirmed: an unconfirmed user cannot sign in either, so a seller
+        # waiting for approval never has a moment in which they could.
+        self._finish(user_id, lambda: self._confirm(email, enabled))
         return user_id
+
+    def _confirm(self, email: str, enabled: bool) -> None:
+        if not enabled:
+            self._client.admin_disable_user(UserPoolId=self._pool, Username=email)
+        self._client.admin_confirm_sign_up(UserPoolId=self._pool, Username=email)
+
+    def _finish(self, user_id: str, step: Callable[[], None]) -> None:
+        """Run the rest of creating a user; on failure, delete the half-made user (the email would
+        stay taken otherwise) and let the failure propagate."""
+        try:
+            step()
+        except Exception as failure:
+            try:
+                self.delete_user(user_id)
+            except Exception as undo:  # noqa: BLE001 - recorded on the original error, not swallowed
+                failure.add_note(f"deleting the half-made user {user_id} failed too: {undo!r}")
+            raise
+
+    def create_user(self, email: str, name: str, password: str) -> str:
+        try:
+            response = self._client.admin_create_user(
+                UserPoolId=self._pool,
+                Username=email,
+                UserAttributes=[
+                    {"Name": "email", "Value": email},
+                    {"Name": "email_verified", "Value": "true"},
+                    {"Name": "name", "Value": name},
+                ],
+                MessageAction="SUPPRESS",
+            )
+        except ClientError as error:
+            refused = _sign_up_refused(error)
+            if refused is error:
+                raise
+            raise refused from None
+        attributes = {a["Name"]: a["Value"] for a in response["User"].get("Attributes", [])}
+        user_id = str(attributes.get("sub") or response["User"]["Username"])
+
+        def set_password() -> None:
+            try:
+                self._client.admin_set_user_password(
+                    UserPoolId=self._pool, Username=user_id, Password=password, Permanent=True
+                )
+            except ClientError as error:
+                refused = _sign_up_refused(error)
+                if refused is error:
+                    raise
+                raise refused from None
+
+        self._finish(user_id, set_password)
+        return user_id
+
+    def user_id_of(self, email: str) -> str | None:
+        try:
+            response = self._client.admin_get_user(UserPoolId=self._pool, Username=email)
+        except ClientError as error:
+            if _code(error) == "UserNotFoundException":
+                return None
+            raise
+        attributes = {a["Name"]: a["Value"] for a in response.get("UserAttributes", [])}
+        return str(attributes.get("sub") or response["Username"])
+
+    def set_enabled(self, user_id: str, enabled: bool) -> None:
+        if enabled:
+            self._client.admin_enable_user(UserPoolId=self._pool, Username=user_id)
+        else:
+            self._client.admin_disable_user(UserPoolId=self._pool, Username=user_id)
+
+    def sign_out_everywhere(self, email: str) -> None:
+        # By the name the user signs in with: moto revokes only tokens issued to that exact name
+        # (Cognito itself takes any alias).
+        self._client.admin_user_global_sign_out(UserPoolId=self._pool, Username=email)
 
     def add_to_group(self, user_id: str, role: Role) -> None:
         self._client.admin_add_user_to_group(UserPoolId=self._pool, Username=user_id, GroupName=role.value)
@@ -99,6 +187,10 @@ class CognitoIdentityProvider(IdentityProvider):
                 AuthParameters={"USERNAME": email, "PASSWORD": password},
             )
         except ClientError as error:
+            if _is_disabled_user(error):
+                raise Forbidden(
+                    "This account is disabled; contact the platform's support.", code="account_disabled"
+                ) from None
             if _code(error) in {
                 "NotAuthorizedException",
                 "UserNotFoundException",

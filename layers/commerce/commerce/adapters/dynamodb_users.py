@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from commerce.accounts.model import MAX_ADDRESSES, Address, UserProfile
+from commerce.accounts.model import MAX_ADDRESSES, Address, SellerStatus, UserProfile
 from commerce.accounts.ports import UserRepository
 from commerce.adapters.dynamodb import condition_failed, from_item, to_item, transaction_cancel_reasons
 from commerce.clock import isoformat
@@ -50,6 +50,7 @@ class DynamoDBUserRepository(UserRepository):
                 "phone": profile.phone,
                 "sms_opt_in": profile.sms_opt_in,
                 "address_count": 0,
+                "seller_status": profile.seller_status.value if profile.seller_status else None,
                 "created_at": isoformat(profile.created_at),
                 "updated_at": isoformat(profile.updated_at),
                 "version": profile.version,
@@ -73,11 +74,17 @@ class DynamoDBUserRepository(UserRepository):
         if "Item" not in response:
             return None
         values = from_item(response["Item"])
+        account_type = Role(values["account_type"])
+        seller_status = None
+        if account_type is Role.SELLER:
+            # Sellers stored before approvals existed were all let in.
+            seller_status = SellerStatus(values.get("seller_status", SellerStatus.APPROVED.value))
         return UserProfile(
             user_id=values["user_id"],
             email=values["email"],
             name=values["name"],
-            account_type=Role(values["account_type"]),
+            account_type=account_type,
+            seller_status=seller_status,
             created_at=datetime.fromisoformat(values["created_at"]),
             updated_at=datetime.fromisoformat(values["updated_at"]),
             phone=values.get("phone"),
@@ -96,6 +103,9 @@ class DynamoDBUserRepository(UserRepository):
             ":version": profile.version,
             ":expected": expected_version,
         }
+        if profile.seller_status is not None:
+            sets.append("seller_status = :seller_status")
+            values[":seller_status"] = profile.seller_status.value
         expression = "SET " + ", ".join(sets)
         if profile.phone:
             expression += ", phone = :phone"

@@ -51,7 +51,7 @@ class OrderService:
         principal.require(Role.CUSTOMER)
         return self.orders.for_customer(principal.user_id, limit, cursor)
 
-    def cancel(self, principal: Principal, order_id: str) -> Order:
+    def cancel(self, principal: Principal, order_id: str, detail: str | None = None) -> Order:
         """Cancel before anything ships: the order first (so nothing can ship any more), then
         its stock goes back on sale and its money back to the customer. Every step is
         idempotent, so cancelling again finishes a cancellation that stopped half-way."""
@@ -63,7 +63,7 @@ class OrderService:
         reason = (
             CancellationReason.ADMIN_REQUEST if principal.is_admin else CancellationReason.CUSTOMER_REQUEST
         )
-        change_order(self.orders, order_id, lambda o: o.cancelled(reason, self.clock()))
+        change_order(self.orders, order_id, lambda o: o.cancelled(reason, self.clock(), detail))
         self.steps.return_stock(order_id)
         self.steps.return_payment(order_id)
         return self._visible(principal, order_id)

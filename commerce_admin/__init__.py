@@ -1,0 +1,1 @@
+"""commerce-admin: the operators' command line for the commerce platform."""
