@@ -8,12 +8,28 @@ import os
 import sys
 import threading
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from localcloud.cloud import LocalCloud
 
 __all__ = ["main"]
 
 
+def _poll_queues_forever(cloud: LocalCloud, every_seconds: float = 5.0) -> None:
+    """Retry failed queue messages as Lambda's poller would (it polls continuously)."""
+    while True:
+        time.sleep(every_seconds)
+        try:
+            cloud.poll_queues()
+        except Exception as error:  # noqa: BLE001 - a failing handler is the message's problem, not the poller's
+            print(f"[localcloud] queue poll: {error}", flush=True)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from localcloud.cloud import LocalCloud
+    from localcloud.endpoint import AwsEndpoint
+    from localcloud.files import IMAGES_PATH, LocalFiles
     from localcloud.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed, seed_stock
     from localcloud.server import make_server
 
@@ -21,10 +37,26 @@ def _serve(args: argparse.Namespace) -> int:
     cloud = LocalCloud(public_url=f"http://{args.host}:{args.port}").start()
     report = seed(cloud) if not args.no_seed else None
     server = make_server(
-        cloud.gateway, args.host, args.port, quiet=args.quiet, authenticate=cloud.simulated_3ds_answer
+        cloud.gateway,
+        args.host,
+        args.port,
+        quiet=args.quiet,
+        authenticate=cloud.simulated_3ds_answer,
+        files=LocalFiles.of(cloud),
     )
     port = server.server_address[1]
+    endpoint: AwsEndpoint | None = None
+    endpoint_problem = "off (--aws-port 0)"
+    if args.aws_port:
+        try:
+            endpoint = AwsEndpoint(args.host, args.aws_port, cloud.region).start()
+        except OSError:
+            endpoint_problem = (
+                f"not started: cannot listen on port {args.aws_port} (taken?); "
+                "choose another with AWS_ENDPOINT_PORT=4567 make run"
+            )
     cloud.scheduler.start()
+    threading.Thread(target=_poll_queues_forever, args=(cloud,), name="sqs-poller", daemon=True).start()
     base = f"http://{args.host}:{port}"
     lines = [
         "",
@@ -49,6 +81,15 @@ def _serve(args: argparse.Namespace) -> int:
         f"  3-D Secure (test card pm_card_authenticationRequired): curl -X POST {base}/_simulator/3ds/<order_id>"
         "  (?outcome=fail to fail it)"
     )
+    lines.append(
+        f"  Product images:        POST {base}/v1/products/<id>/images/uploads, post the form it returns,"
+        f" then GET {base}{IMAGES_PATH}..."
+    )
+    if endpoint is not None:
+        lines.append(f"  AWS APIs (moto):       {endpoint.url}   (stack {cloud.stack!r}, any credentials)")
+        lines.append(f"  Admin CLI:             commerce-admin --endpoint-url {endpoint.url} orders list")
+    else:
+        lines.append(f"  AWS APIs (moto):       {endpoint_problem}")
     lines.append("Press Ctrl-C to stop.\n")
     print("\n".join(lines), flush=True)
     if report is not None:
@@ -68,6 +109,8 @@ def _serve(args: argparse.Namespace) -> int:
         print("\nStopping.")
     finally:
         server.server_close()
+        if endpoint is not None:
+            endpoint.stop()
         cloud.stop()
     return 0
 
@@ -87,6 +130,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     serve.add_argument("--no-seed", action="store_true", help="start without demo data")
     serve.add_argument("--quiet", action="store_true", help="do not log each request")
+    serve.add_argument(
+        "--aws-port",
+        type=int,
+        default=int(os.environ.get("AWS_ENDPOINT_PORT", "4566")),
+        help="where moto's AWS APIs answer other processes (commerce-admin --endpoint-url); 0: nowhere",
+    )
     serve.set_defaults(run=_serve)
     openapi = commands.add_parser("openapi", help="print the merged OpenAPI document")
     openapi.set_defaults(run=_openapi)

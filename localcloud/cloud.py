@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from localcloud import hooks, isolation
+from localcloud import hooks, isolation, outbox
 from localcloud.authorizer import JwtAuthorizer, local_jwks_url
+from localcloud.files import form_url
 from localcloud.gateway import GatewayResponse, HttpApiGateway
 from localcloud.intrinsics import Resolver
 from localcloud.provision import ACCOUNT_ID, Provisioned, create_table, provision
@@ -80,12 +81,16 @@ class LocalCloud:
         self.functions: dict[str, FunctionRuntime] = {}
         self.gateway: HttpApiGateway
         self.scheduler: Scheduler
+        #: The stack's outputs as DescribeStacks gives them.
+        self.outputs: dict[str, str] = {}
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> LocalCloud:
         from moto import mock_aws
 
         os.environ.update(_FAKE_ENVIRONMENT)
+        # Tests empty every queue between them; AWS (and strict moto) allow one purge a minute.
+        os.environ["MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR"] = "false"
         os.environ["AWS_DEFAULT_REGION"] = self.region
         os.environ["AWS_REGION"] = self.region
         os.environ.pop("AWS_PROFILE", None)
@@ -100,10 +105,16 @@ class LocalCloud:
         os.environ["COGNITO_JWKS_URL"] = local_jwks_url()
         # No CloudFront here: the local server serves the images bucket itself.
         os.environ["IMAGES_BASE_URL"] = f"{self.public_url}/_images"
+        # Nor S3's upload endpoint: browsers post presigned upload forms to the local server too.
+        if "UploadsBucket" in self.resources.buckets:
+            os.environ["UPLOADS_FORM_URL"] = form_url(
+                self.public_url, self.resources.buckets["UploadsBucket"]
+            )
         # In AWS the sender is verified once by an operator; moto refuses to send from anyone else.
         if os.environ.get("NOTIFICATION_SENDER"):
             self.client("ses").verify_email_identity(EmailAddress=os.environ["NOTIFICATION_SENDER"])
         self._forget_built_dependencies()
+        self._register_stack()
         for logical_id, spec in self.template.functions.items():
             name = self.resources.refs[logical_id]
             arn = self.resources.attributes[(logical_id, "Arn")]
@@ -145,6 +156,17 @@ class LocalCloud:
     def _ref(self, name: str) -> Any:
         pseudo = {"AWS::Region": self.region, "AWS::AccountId": ACCOUNT_ID, "AWS::Partition": "aws"}
         return pseudo.get(name, self.resources.refs.get(name))
+
+    def _register_stack(self) -> None:
+        """DescribeStacks answers with the template's outputs, as for a deployed stack (commerce-admin)."""
+        from localcloud.stack import register_stack, stack_outputs
+
+        self.outputs = stack_outputs(self.template, self.resources, self.region, self.stack, self.public_url)
+        parameters = {
+            name: str(spec.get("Default", ""))
+            for name, spec in self.template.cfn.get("Parameters", {}).items()
+        }
+        register_stack(self.client("cloudformation"), self.stack, self.outputs, parameters)
 
     @staticmethod
     def _forget_built_dependencies() -> None:
@@ -194,7 +216,9 @@ class LocalCloud:
                 if keys:
                     s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
         for url in self.resources.queues.values():
-            self._drain(url)
+            # In-flight messages too; moto allows it more than once a minute when not strict (set in start()).
+            self.client("sqs").purge_queue(QueueUrl=url)
+        outbox.clear()
         cognito = self.client("cognito-idp")
         for logical_id, resource in self.template.resources.items():
             if resource["Type"] != "AWS::Cognito::UserPool":
@@ -204,18 +228,6 @@ class LocalCloud:
             for page in paginator.paginate(UserPoolId=pool_id):
                 for user in page["Users"]:
                     cognito.admin_delete_user(UserPoolId=pool_id, Username=user["Username"])
-
-    def _drain(self, queue_url: str) -> None:
-        """Delete every message (PurgeQueue may run only once a minute per queue)."""
-        sqs = self.client("sqs")
-        while True:
-            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
-            if not messages:
-                return
-            sqs.delete_message_batch(
-                QueueUrl=queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
-            )
 
     def _running_executions(self) -> set[str]:
         """ListExecutions, not DescribeExecution: moto's DescribeExecution can raise on a finished
@@ -324,6 +336,14 @@ class LocalCloud:
 
     def invoke(self, logical_id: str, event: Any) -> Any:
         return self.functions[logical_id].invoke(event)
+
+    def poll_queues(self) -> int:
+        """Lambda's SQS poller, once over every queue: moto only delivers when a message arrives,
+        so messages whose delivery failed wait for this to be retried. Returns records handed over."""
+        return sum(
+            hooks.poll_queue(self.resources.attributes[(logical_id, "Arn")])
+            for logical_id in self.resources.queues
+        )
 
     def fire_schedule(self, logical_id: str) -> None:
         """Deliver a scheduled rule's event to its targets now, as EventBridge would."""

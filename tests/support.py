@@ -172,3 +172,30 @@ class BusTap:
         self.cloud.client("events").remove_targets(Rule=self._rule, EventBusName=bus, Ids=["tap"])
         self.cloud.client("events").delete_rule(Name=self._rule, EventBusName=bus)
         self.cloud.client("sqs").delete_queue(QueueUrl=self._queue)
+
+
+def deliver(cloud: LocalCloud, seller: Actor, order_id: str) -> dict[str, Any]:
+    """The seller ships their part of a confirmed order and records it delivered; their part as they see it."""
+    shipped = cloud.request(
+        "POST",
+        f"/v1/seller/orders/{order_id}/shipments",
+        json={"carrier": "UPS", "tracking_number": f"1Z{next(_counter):08d}"},
+        token=seller.token,
+    )
+    assert shipped.status == 200, shipped.text
+    delivered = cloud.request("POST", f"/v1/seller/orders/{order_id}/delivery", token=seller.token)
+    assert delivered.status == 200, delivered.text
+    return dict(delivered.json())
+
+
+def received(cloud: LocalCloud, customer: Actor, seller: Actor, *lines: tuple[str, int]) -> str:
+    """``customer`` bought ``lines`` (all sold by ``seller``) by card, and the seller delivered them:
+    the order id. What makes a customer eligible to review a product."""
+    fill_cart(cloud, customer, *lines)
+    response = checkout(cloud, customer)
+    assert response.status == 202, response.text
+    order_id = str(response.json()["order_id"])
+    order = settled(cloud, customer, order_id)
+    assert order["status"] == "confirmed", order
+    deliver(cloud, seller, order_id)
+    return order_id

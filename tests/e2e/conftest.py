@@ -27,7 +27,7 @@ def base_url() -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "PORT": str(port), "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "localcloud", "serve", "--quiet", "--port", str(port)],
+        [sys.executable, "-m", "localcloud", "serve", "--quiet", "--port", str(port), "--aws-port", "0"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

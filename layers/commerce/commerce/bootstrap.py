@@ -15,8 +15,11 @@ if TYPE_CHECKING:
     from commerce.adapters.wallet_payments import WalletPayments
     from commerce.carts.service import CartService
     from commerce.catalog.service import CatalogService
+    from commerce.images.service import ImageProcessor, ImageUploadService
     from commerce.inventory.events import StockEventPublisher
     from commerce.inventory.service import InventoryService
+    from commerce.notifications.ports import Notifier
+    from commerce.notifications.service import NotificationService, WatchService
     from commerce.orders.checkout import CheckoutService
     from commerce.orders.events import OrderEventPublisher
     from commerce.orders.saga import FulfilmentSteps
@@ -26,6 +29,9 @@ if TYPE_CHECKING:
     from commerce.payments.providers import PaymentProviders
     from commerce.payments.reconciliation import PaymentReconciliation
     from commerce.recommendations.service import RecommendationService
+    from commerce.reminders.service import CartReminders
+    from commerce.reports.service import SellerSalesReports
+    from commerce.reviews.service import ReviewService
     from commerce.search.ports import SearchBackend
     from commerce.search.service import SearchIndexer, SearchService
     from commerce.wallet.service import WalletService
@@ -33,11 +39,16 @@ if TYPE_CHECKING:
 __all__ = [
     "access_tokens",
     "account_service",
+    "cart_reminders",
     "cart_service",
     "catalog_service",
     "checkout_service",
     "fulfilment_steps",
+    "image_processor",
+    "image_upload_service",
     "inventory_service",
+    "notification_service",
+    "notifier",
     "order_event_publisher",
     "order_service",
     "payment_providers",
@@ -45,14 +56,17 @@ __all__ = [
     "payment_webhooks",
     "recommendation_service",
     "reset",
+    "review_service",
     "search_backend",
     "search_indexer",
     "search_service",
+    "seller_sales_reports",
     "settings",
     "stock_event_publisher",
     "stripe_webhook_secret",
     "wallet_payments",
     "wallet_service",
+    "watch_service",
 ]
 
 _client_lock = threading.Lock()
@@ -92,6 +106,7 @@ def account_service() -> AccountService:
         ),
         users=DynamoDBUserRepository(_client("dynamodb"), config.require("users_table")),
         clock=system_clock,
+        sellers_need_approval=config.seller_approval == "manual",
     )
 
 
@@ -399,6 +414,162 @@ def search_indexer() -> SearchIndexer:
 
 # ---------------------------------------------------------------------- notifications, reviews, images, jobs
 # (each builder is added here, and listed in reset() below)
+@cache
+def image_upload_service() -> ImageUploadService:
+    from commerce.adapters.dynamodb_catalog import DynamoDBProductRepository
+    from commerce.adapters.dynamodb_image_uploads import DynamoDBImageUploads
+    from commerce.adapters.s3_images import S3UploadForms
+    from commerce.clock import system_clock
+    from commerce.images.service import ImageUploadService
+
+    config = settings()
+    dynamodb = _client("dynamodb")
+    products_table = config.require("products_table")
+    return ImageUploadService(
+        uploads=DynamoDBImageUploads(dynamodb, config.require("image_uploads_table"), products_table),
+        forms=S3UploadForms(_form_signer(), config.require("uploads_bucket"), config.uploads_form_url),
+        products=DynamoDBProductRepository(dynamodb, products_table),
+        clock=system_clock,
+    )
+
+
+@cache
+def _form_signer() -> Any:
+    """S3 presigns with Signature V2 unless told otherwise, which buckets made since 2020 refuse."""
+    import boto3
+    from botocore.config import Config
+
+    with _client_lock:
+        return boto3.session.Session().client(
+            "s3", region_name=settings().region, config=Config(signature_version="s3v4")
+        )
+
+
+@cache
+def image_processor() -> ImageProcessor:
+    """Pillow is imported here, so only the processor pays for it at cold start."""
+    from commerce.adapters.dynamodb_image_uploads import DynamoDBImageUploads
+    from commerce.adapters.pillow_images import PillowRenderer
+    from commerce.adapters.s3_images import S3ImageStore
+    from commerce.clock import system_clock
+    from commerce.images.service import ImageProcessor
+
+    config = settings()
+    return ImageProcessor(
+        uploads=DynamoDBImageUploads(
+            _client("dynamodb"), config.require("image_uploads_table"), config.require("products_table")
+        ),
+        store=S3ImageStore(_client("s3"), config.require("uploads_bucket"), config.require("images_bucket")),
+        renderer=PillowRenderer(),
+        clock=system_clock,
+        images_base_url=config.require("images_base_url").rstrip("/"),
+    )
+
+
+@cache
+def notifier() -> Notifier:
+    """Email through SES and text messages through SNS, from the configured sender address."""
+    from commerce.adapters.aws_notifier import SesSnsNotifier
+
+    return SesSnsNotifier(_client("ses"), _client("sns"), settings().require("notification_sender"))
+
+
+@cache
+def notification_service() -> NotificationService:
+    from commerce.adapters.dynamodb_notifications import (
+        DynamoDBCatalogue,
+        DynamoDBDeliveryLedger,
+        DynamoDBRecipients,
+        DynamoDBWatchRepository,
+    )
+    from commerce.clock import system_clock
+    from commerce.notifications.service import NotificationService
+
+    config = settings()
+    dynamodb = _client("dynamodb")
+    table = config.require("notifications_table")
+    return NotificationService(
+        notifier=notifier(),
+        recipients=DynamoDBRecipients(dynamodb, config.require("users_table")),
+        catalogue=DynamoDBCatalogue(dynamodb, config.require("products_table")),
+        ledger=DynamoDBDeliveryLedger(dynamodb, table),
+        watches=DynamoDBWatchRepository(dynamodb, table),
+        clock=system_clock,
+    )
+
+
+@cache
+def watch_service() -> WatchService:
+    from commerce.adapters.dynamodb_notifications import DynamoDBCatalogue, DynamoDBWatchRepository
+    from commerce.clock import system_clock
+    from commerce.notifications.service import WatchService
+
+    config = settings()
+    dynamodb = _client("dynamodb")
+    return WatchService(
+        watches=DynamoDBWatchRepository(dynamodb, config.require("notifications_table")),
+        catalogue=DynamoDBCatalogue(dynamodb, config.require("products_table")),
+        clock=system_clock,
+    )
+
+
+@cache
+def review_service() -> ReviewService:
+    from commerce.adapters.dynamodb_catalog import DynamoDBProductRepository
+    from commerce.adapters.dynamodb_orders import DynamoDBOrderRepository
+    from commerce.adapters.dynamodb_reviews import DynamoDBReviewRepository
+    from commerce.clock import system_clock
+    from commerce.reviews.service import ReviewService
+
+    config = settings()
+    dynamodb = _client("dynamodb")
+    products_table = config.require("products_table")
+    return ReviewService(
+        reviews=DynamoDBReviewRepository(dynamodb, config.require("reviews_table"), products_table),
+        products=DynamoDBProductRepository(dynamodb, products_table),
+        orders=DynamoDBOrderRepository(dynamodb, config.require("orders_table")),
+        clock=system_clock,
+    )
+
+
+@cache
+def cart_reminders() -> CartReminders:
+    from commerce.adapters.dynamodb_carts import DynamoDBCartRepository
+    from commerce.adapters.dynamodb_job_markers import DynamoDBReminderLog
+    from commerce.adapters.dynamodb_users import DynamoDBUserRepository
+    from commerce.clock import system_clock
+    from commerce.reminders.service import CartReminders
+
+    config = settings()
+    dynamodb = _client("dynamodb")
+    return CartReminders(
+        carts=DynamoDBCartRepository(dynamodb, config.require("carts_table")),
+        users=DynamoDBUserRepository(dynamodb, config.require("users_table")),
+        log=DynamoDBReminderLog(dynamodb, config.require("notifications_table")),
+        notifier=notifier(),
+        clock=system_clock,
+    )
+
+
+@cache
+def seller_sales_reports() -> SellerSalesReports:
+    from commerce.adapters.dynamodb_job_markers import DynamoDBReportMailLog
+    from commerce.adapters.dynamodb_orders import DynamoDBOrderRepository
+    from commerce.adapters.dynamodb_users import DynamoDBUserRepository
+    from commerce.adapters.s3_reports import S3ReportStore
+    from commerce.clock import system_clock
+    from commerce.reports.service import SellerSalesReports
+
+    config = settings()
+    dynamodb = _client("dynamodb")
+    return SellerSalesReports(
+        orders=DynamoDBOrderRepository(dynamodb, config.require("orders_table")),
+        store=S3ReportStore(_client("s3"), config.require("reports_bucket")),
+        users=DynamoDBUserRepository(dynamodb, config.require("users_table")),
+        log=DynamoDBReportMailLog(dynamodb, config.require("notifications_table")),
+        notifier=notifier(),
+        clock=system_clock,
+    )
 
 
 def reset() -> None:
@@ -425,6 +596,15 @@ def reset() -> None:
         search_backend,
         search_service,
         search_indexer,
+        image_upload_service,
+        _form_signer,
+        image_processor,
+        notifier,
+        notification_service,
+        watch_service,
+        review_service,
+        cart_reminders,
+        seller_sales_reports,
     ):
         built.cache_clear()
 

@@ -63,6 +63,8 @@ class Settings(BaseModel):
     images_bucket: str | None = Field(default=None, alias="IMAGES_BUCKET")
     #: Where product images are served from (CloudFront; the local server locally), no trailing slash.
     images_base_url: str | None = Field(default=None, alias="IMAGES_BASE_URL")
+    #: Where sellers' browsers post upload forms when it is not S3 itself (the local cloud sets it).
+    uploads_form_url: str | None = Field(default=None, alias="UPLOADS_FORM_URL")
     reports_bucket: str | None = Field(default=None, alias="REPORTS_BUCKET")
     #: The SES-verified address customer and seller emails come from.
     notification_sender: str | None = Field(default=None, alias="NOTIFICATION_SENDER")
