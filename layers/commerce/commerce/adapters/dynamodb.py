@@ -7,15 +7,19 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from commerce.errors import FieldError, InvalidInput, PreconditionFailed
 from commerce.money import Money
 
 __all__ = [
+    "TRANSIENT_ERRORS",
     "condition_failed",
     "decode_cursor",
     "encode_cursor",
@@ -23,6 +27,7 @@ __all__ = [
     "invalid_cursor",
     "money_from_item",
     "money_to_item",
+    "outage_raises",
     "put_if_version",
     "to_item",
     "transaction_cancel_reasons",
@@ -119,3 +124,32 @@ def decode_cursor(cursor: str, expected_keys: set[str] | None = None) -> dict[st
     if expected_keys is not None and set(state) - expected_keys:
         raise invalid
     return state
+
+
+#: DynamoDB's answers that mean "not now" rather than "no": throttling (after the SDK's own
+#: retries), internal errors, transactions colliding.
+TRANSIENT_ERRORS = frozenset(
+    {
+        "InternalServerError",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "ServiceUnavailable",
+        "ThrottlingException",
+        "TransactionConflictException",
+        "TransactionInProgressException",
+    }
+)
+
+
+@contextmanager
+def outage_raises(unavailable: Callable[[], Exception]) -> Iterator[None]:
+    """Throttling, timeouts and lost connections become ``unavailable()`` (the caller may retry);
+    any other error goes on as it is."""
+    try:
+        yield
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in TRANSIENT_ERRORS:
+            raise unavailable() from error
+        raise
+    except (BotocoreConnectionError, HTTPClientError) as error:
+        raise unavailable() from error

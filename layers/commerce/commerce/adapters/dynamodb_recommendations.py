@@ -45,16 +45,21 @@ from __future__ import annotations
 import random
 import time
 import zlib
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as BotocoreConnectionError
+from botocore.exceptions import ClientError
 
-from commerce.adapters.dynamodb import condition_failed, from_item, to_item, transaction_cancel_reasons
+from commerce.adapters.dynamodb import (
+    condition_failed,
+    from_item,
+    outage_raises,
+    to_item,
+    transaction_cancel_reasons,
+)
 from commerce.clock import isoformat
 from commerce.recommendations.model import (
     ACTIVITY_RETENTION,
@@ -83,17 +88,6 @@ ACTIVITY_SHARDS = 8
 TRANSACTION_ATTEMPTS = 4
 
 #: DynamoDB errors that mean "not now", not "never": the caller retries.
-_TRANSIENT_ERRORS = frozenset(
-    {
-        "InternalServerError",
-        "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded",
-        "ServiceUnavailable",
-        "ThrottlingException",
-        "TransactionConflictException",
-        "TransactionInProgressException",
-    }
-)
 #: Cancellation reasons worth another try of the same transaction.
 _RETRYABLE_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
 
@@ -123,17 +117,8 @@ def _epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-@contextmanager
-def _outage_is_unavailable() -> Iterator[None]:
-    """Throttling (after the SDK's own retries), timeouts, lost connections: the caller retries."""
-    try:
-        yield
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in _TRANSIENT_ERRORS:
-            raise RecommendationsUnavailable("Recommendations are unavailable; try again.") from error
-        raise
-    except (BotocoreConnectionError, HTTPClientError) as error:
-        raise RecommendationsUnavailable("Recommendations are unavailable; try again.") from error
+def _outage_is_unavailable() -> AbstractContextManager[None]:
+    return outage_raises(lambda: RecommendationsUnavailable("Recommendations are unavailable; try again."))
 
 
 def _add(key: dict[str, Any], counters: dict[str, int], sets: dict[str, Any], table: str) -> dict[str, Any]:

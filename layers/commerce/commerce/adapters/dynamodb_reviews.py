@@ -20,19 +20,19 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as BotocoreConnectionError
+from botocore.exceptions import ClientError
 
 from commerce.adapters.dynamodb import (
     decode_cursor,
     encode_cursor,
     from_item,
     invalid_cursor,
+    outage_raises,
     to_item,
     transaction_cancel_reasons,
 )
@@ -51,17 +51,6 @@ __all__ = ["NEWEST_INDEX", "DynamoDBReviewRepository"]
 NEWEST_INDEX = "by_product_newest"
 
 #: DynamoDB errors that mean "not now", not "never".
-_TRANSIENT_ERRORS = frozenset(
-    {
-        "InternalServerError",
-        "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded",
-        "ServiceUnavailable",
-        "ThrottlingException",
-        "TransactionConflictException",
-        "TransactionInProgressException",
-    }
-)
 
 #: A transaction cancelled because another one held the product item (many reviews of one product
 #: at once): nothing was written, and the same write is simply tried again.
@@ -80,16 +69,8 @@ def _sk(customer_id: str) -> str:
     return f"CUSTOMER#{customer_id}"
 
 
-@contextmanager
-def _outage_is_unavailable() -> Iterator[None]:
-    try:
-        yield
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in _TRANSIENT_ERRORS:
-            raise ReviewsUnavailable("Reviews are unavailable; try again.") from error
-        raise
-    except (BotocoreConnectionError, HTTPClientError) as error:
-        raise ReviewsUnavailable("Reviews are unavailable; try again.") from error
+def _outage_is_unavailable() -> AbstractContextManager[None]:
+    return outage_raises(lambda: ReviewsUnavailable("Reviews are unavailable; try again."))
 
 
 def _review_item(review: Review) -> dict[str, Any]:

@@ -26,19 +26,18 @@ A hold's balance is also its payment's ``held`` amount.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as BotocoreConnectionError
+from botocore.exceptions import ClientError
 
 from commerce.adapters.dynamodb import (
     decode_cursor,
     encode_cursor,
     from_item,
     invalid_cursor,
+    outage_raises,
     to_item,
     transaction_cancel_reasons,
 )
@@ -61,17 +60,6 @@ from commerce.wallet.ports import (
 __all__ = ["DynamoDBWalletLedger"]
 
 #: DynamoDB errors that mean "not now", not "never": the caller retries.
-_TRANSIENT_ERRORS = frozenset(
-    {
-        "InternalServerError",
-        "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded",
-        "ServiceUnavailable",
-        "ThrottlingException",
-        "TransactionConflictException",
-        "TransactionInProgressException",
-    }
-)
 
 #: Cancellation reasons that mean another writer got there first: read again and decide again.
 _LOST_RACE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
@@ -99,17 +87,8 @@ def _payment_key(order_id: str) -> dict[str, Any]:
     return _key(f"PAYMENT#{order_id}", "PAYMENT")
 
 
-@contextmanager
-def _outage_is_unavailable() -> Iterator[None]:
-    """Throttling, timeouts and lost connections: the ledger is unavailable, the caller retries."""
-    try:
-        yield
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in _TRANSIENT_ERRORS:
-            raise WalletUnavailable("The wallet is unavailable; try again.") from error
-        raise
-    except (BotocoreConnectionError, HTTPClientError) as error:
-        raise WalletUnavailable("The wallet is unavailable; try again.") from error
+def _outage_is_unavailable() -> AbstractContextManager[None]:
+    return outage_raises(lambda: WalletUnavailable("The wallet is unavailable; try again."))
 
 
 # ---------------------------------------------------------------------------------------------- items

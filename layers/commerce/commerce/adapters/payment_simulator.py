@@ -19,15 +19,20 @@ versioned increment, retried when another refund won the race.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as BotocoreConnectionError
+from botocore.exceptions import ClientError
 
-from commerce.adapters.dynamodb import condition_failed, from_item, to_item, transaction_cancel_reasons
+from commerce.adapters.dynamodb import (
+    condition_failed,
+    from_item,
+    outage_raises,
+    to_item,
+    transaction_cancel_reasons,
+)
 from commerce.clock import Clock, isoformat
 from commerce.errors import Conflict, FieldError, InvalidInput, NotFound
 from commerce.ids import new_id
@@ -70,17 +75,6 @@ DECLINING_TEST_CARDS: dict[str, tuple[str, str]] = {
 _MAX_ATTEMPTS = 32
 
 #: DynamoDB errors that mean "not now", not "never": the caller retries.
-_TRANSIENT_ERRORS = frozenset(
-    {
-        "InternalServerError",
-        "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded",
-        "ServiceUnavailable",
-        "ThrottlingException",
-        "TransactionConflictException",
-        "TransactionInProgressException",
-    }
-)
 
 
 #: Cancellation reasons that mean another writer got there first: read again and decide again.
@@ -186,17 +180,8 @@ def _replayed(stored: Payment, amount: Money, method: PaymentMethod) -> Payment:
     return stored
 
 
-@contextmanager
-def _outage_is_unavailable() -> Iterator[None]:
-    """Throttling, timeouts and lost connections are the provider being unavailable: retryable."""
-    try:
-        yield
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in _TRANSIENT_ERRORS:
-            raise PaymentUnavailable("The payment provider is unavailable; try again.") from error
-        raise
-    except (BotocoreConnectionError, HTTPClientError) as error:
-        raise PaymentUnavailable("The payment provider is unavailable; try again.") from error
+def _outage_is_unavailable() -> AbstractContextManager[None]:
+    return outage_raises(lambda: PaymentUnavailable("The payment provider is unavailable; try again."))
 
 
 class SimulatedCardProcessor(PaymentProvider):
