@@ -371,36 +371,21 @@ def test_an_admin_refund_from_the_cli_goes_to_the_wallet_once_per_key(
     customer, order_id, _ = paid_order(cloud, actor, listed)
     key = f"refund-{uuid.uuid4()}"
 
-    out = succeeded(
-        admin_cli(
-            "orders",
-            "refund",
-            order_id,
-            "--amount",
-            "1500",
-            "--to",
-            "wallet",
-            "--reason",
-            "Late",
-            "--key",
-            key,
-        )
+    refund = (
+        "orders",
+        "refund",
+        order_id,
+        "--amount",
+        "1500",
+        "--to",
+        "wallet",
+        "--reason",
+        "Late",
+        "--key",
+        key,
     )
-    succeeded(
-        admin_cli(
-            "orders",
-            "refund",
-            order_id,
-            "--amount",
-            "1500",
-            "--to",
-            "wallet",
-            "--reason",
-            "Late",
-            "--key",
-            key,
-        )
-    )
+    out = succeeded(admin_cli(*refund))
+    succeeded(admin_cli(*refund))
 
     assert "Refunded 15.00 EUR to wallet" in out
     wallet = cloud.request("GET", "/v1/wallet", token=customer.token).json()
