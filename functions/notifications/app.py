@@ -39,7 +39,10 @@ def record_handler(record: SQSRecord) -> None:
         )
         raise
     outcome = notification_service().notify(event)
-    logger.info("event notified", extra={"message_id": record.message_id, **outcome.summary()})
+    summary = outcome.summary()
+    # Most BackInStock events have no watchers: not worth a line each at INFO.
+    log = logger.info if any(value for key, value in summary.items() if key != "notice_key") else logger.debug
+    log("event notified", extra={"message_id": record.message_id, **summary})
 
 
 @logger.inject_lambda_context(clear_state=True)
