@@ -11,7 +11,7 @@ import pytest
 from commerce.catalog.model import Availability, Product, ProductStatus
 from commerce.errors import InvalidInput
 from commerce.money import Money
-from commerce.recommendations.model import ORDER_LINE_WEIGHT, RECOMMENDATIONS_TTL, UNIT_SOLD_WEIGHT
+from commerce.recommendations.model import ORDER_LINE_WEIGHT, RECOMMENDATIONS_TTL, UNIT_SOLD_WEIGHT, Trending
 from commerce.recommendations.service import MAX_LIMIT, RecommendationService
 from unit.fakes import FakeProductRepository, FixedClock
 from unit.recommendation_fakes import FakeRecommendationStore
@@ -199,6 +199,20 @@ def test_a_list_longer_than_allowed_is_refused(world: World, limit: int) -> None
 
 def test_trending_is_empty_before_the_first_refresh(world: World) -> None:
     assert world.service.trending() == []
+
+
+def test_a_warm_function_reads_the_trending_list_once_a_minute_but_sees_its_own_refresh(world: World) -> None:
+    world.list(product("kettle"), product("frother"))
+    world.buy("u1", "kettle", at=START)
+    world.service.refresh_trending(START)
+    assert world.service.trending() == ["kettle"]
+
+    world.store.saved_trending = Trending((), START)  # another function's refresh, unseen for a minute
+    assert world.service.trending() == ["kettle"]
+
+    world.buy("u2", "frother", quantity=5, at=START)
+    world.service.refresh_trending(START)  # through this function: seen at once
+    assert world.service.trending() == ["frother", "kettle"]
 
 
 def test_recent_steady_sales_outrank_an_old_burst(world: World) -> None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from commerce.caching import TtlCache
 from commerce.catalog.model import Product
 from commerce.clock import Clock
 from commerce.errors import FieldError, InvalidInput
@@ -76,6 +77,13 @@ class RecommendationService:
     #: The catalogue's ``ProductRepository`` (only ``get_many`` is used).
     products: ProductLookup
     clock: Clock
+    #: Every trending request reads the one stored list: a warm function keeps it this long (it is
+    #: recomputed hourly; a refresh made through this function replaces it at once).
+    trending_ttl_seconds: float = 60.0
+    _trending: TtlCache[str, Trending] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._trending = TtlCache(self.trending_ttl_seconds, max_entries=1)
 
     def _now(self) -> datetime:
         return _truncated(self.clock())
@@ -143,12 +151,13 @@ class RecommendationService:
                 break
         trending = Trending(tuple(chosen), now)
         self.store.save_trending(trending)
+        self._trending.put("current", trending)
         return trending
 
     def trending(self, limit: int = DEFAULT_TRENDING_LIMIT) -> list[str]:
         """What the last refresh stored, best first; empty before the first refresh."""
         _require_limit(limit, MAX_TRENDING_STORED)
-        return self.store.trending().product_ids(limit)
+        return self._trending.get_or_load("current", self.store.trending).product_ids(limit)
 
     def recommendations_for(
         self, customer_id: str, now: datetime | None = None, limit: int = DEFAULT_LIMIT
