@@ -29,19 +29,18 @@ GuestCartId = Annotated[
     str, Path(description="`g_` and 32 hex characters, as `POST /v1/guest-carts` returned.")
 ]
 JSON = content_types.APPLICATION_JSON
-#: A cart is private to one shopper (a guest cart's URL is its credential): never cached.
-PRIVATE = PRIVATE_NO_STORE
 
 
+# A cart is private to one shopper (a guest cart's URL is its credential): never cached.
 def _cart_reply(view: CartView, status: int = 200, location: str | None = None) -> Response[CartOut]:
-    headers = dict(PRIVATE)
+    headers = dict(PRIVATE_NO_STORE)
     if location is not None:
         headers["Location"] = location
     return Response(status_code=status, content_type=JSON, body=CartOut.of(view), headers=headers)
 
 
 def _emptied() -> Response[None]:
-    return Response(status_code=204, body=None, headers=dict(PRIVATE))
+    return Response(status_code=204, body=None, headers=dict(PRIVATE_NO_STORE))
 
 
 # ---------------------------------------------------------------------- the customer's cart
@@ -77,7 +76,9 @@ def empty_cart() -> Response[None]:
 )
 def merge_guest_cart(request: MergeRequest) -> Response[MergedCartOut]:
     view = cart_service().merge(principal(app), request.guest_cart_id)
-    return Response(status_code=200, content_type=JSON, body=MergedCartOut.of(view), headers=dict(PRIVATE))
+    return Response(
+        status_code=200, content_type=JSON, body=MergedCartOut.of(view), headers=dict(PRIVATE_NO_STORE)
+    )
 
 
 # ---------------------------------------------------------------------- guest carts

@@ -31,13 +31,15 @@ app = create_resolver(logger)
 OrderId = Annotated[str, Path(pattern=ULID_PATTERN)]
 Cursor = Annotated[str | None, Query(max_length=4096)]
 Limit = Annotated[int, Query(ge=1, le=100)]
-#: Orders are private and change as they move: never cached.
-PRIVATE = PRIVATE_NO_STORE
 
 
+# Orders are private and change as they move: never cached.
 def _reply(body: object) -> Response[object]:
     return Response(
-        status_code=200, content_type=content_types.APPLICATION_JSON, body=body, headers=dict(PRIVATE)
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=body,
+        headers=dict(PRIVATE_NO_STORE),
     )
 
 
@@ -97,7 +99,10 @@ def refund_order(
     assert refund is not None
     body = RefundCreated(refund=RefundOut.of(refund), payment=PaymentOut.of(order))
     return Response(
-        status_code=201, content_type=content_types.APPLICATION_JSON, body=body, headers=dict(PRIVATE)
+        status_code=201,
+        content_type=content_types.APPLICATION_JSON,
+        body=body,
+        headers=dict(PRIVATE_NO_STORE),
     )
 
 

@@ -21,7 +21,6 @@ app = create_resolver(logger)
 
 Cursor = Annotated[str | None, Query(max_length=4096)]
 Limit = Annotated[int, Query(ge=1, le=100)]
-PRIVATE = PRIVATE_NO_STORE
 
 
 @app.get("/v1/wallet", tags=["wallet"], summary="The customer's wallet: balance and statement, newest first")
@@ -33,7 +32,7 @@ def get_wallet(cursor: Cursor = None, limit: Limit = 20) -> Response[WalletOut]:
         status_code=200,
         content_type=content_types.APPLICATION_JSON,
         body=WalletOut.of(view),
-        headers=dict(PRIVATE),
+        headers=dict(PRIVATE_NO_STORE),
     )
 
 
@@ -65,7 +64,10 @@ def credit_wallet(
         wallet=WalletOut.of(service.view(request.customer_id)),
     )
     return Response(
-        status_code=201, content_type=content_types.APPLICATION_JSON, body=body, headers=dict(PRIVATE)
+        status_code=201,
+        content_type=content_types.APPLICATION_JSON,
+        body=body,
+        headers=dict(PRIVATE_NO_STORE),
     )
 
 
